@@ -1,0 +1,3 @@
+// Public surface of logging.
+export * from "./logger.ts";
+export * from "./sinks.ts";

@@ -3,7 +3,8 @@
 // Nothing is opened until openNvml is called; nothing here throws.
 
 import { dlopen, FFIType, type Library } from "bun:ffi";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import {
   decodeCString,
   decodeMemory,
@@ -19,9 +20,10 @@ import {
   UUID_BUFFER_SIZE,
 } from "./nvml-abi.ts";
 
-/** The soname first (the loader's cache), then where drivers and the NVIDIA container toolkit put it. */
+const SONAME = "libnvidia-ml.so.1";
+
+/** Where drivers and the NVIDIA container toolkit put the library, tried before anything else. */
 export const NVML_LIBRARY_PATHS: readonly string[] = [
-  "libnvidia-ml.so.1",
   "/usr/lib/x86_64-linux-gnu/libnvidia-ml.so.1",
   "/usr/lib/aarch64-linux-gnu/libnvidia-ml.so.1",
   "/usr/lib/aarch64-linux-gnu/nvidia/libnvidia-ml.so.1",
@@ -29,6 +31,45 @@ export const NVML_LIBRARY_PATHS: readonly string[] = [
   "/usr/lib64/libnvidia-ml.so.1",
   "/usr/lib/libnvidia-ml.so.1",
 ];
+
+/** Directories listed in /etc/ld.so.conf.d/*.conf, where driver packages register their own lib dir. */
+function ldConfigDirs(confDir = "/etc/ld.so.conf.d"): string[] {
+  const dirs: string[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(confDir).filter((n) => n.endsWith(".conf"));
+  } catch {
+    return dirs;
+  }
+  for (const name of names.sort()) {
+    let text: string;
+    try {
+      text = readFileSync(join(confDir, name), "utf8");
+    } catch {
+      continue;
+    }
+    for (const raw of text.split("\n")) {
+      const line = raw.replace(/#.*/, "").trim();
+      if (line.startsWith("/")) dirs.push(line);
+    }
+  }
+  return dirs;
+}
+
+/**
+ * The default search: known paths, then ld.so.conf.d directories, then the bare soname for the dynamic
+ * loader. Bun resolves a bare name against the working directory first, so the soname is left out
+ * when a file of that name sits there: a planted library must not load into the master.
+ */
+export function defaultNvmlCandidates(): string[] {
+  const out = [...NVML_LIBRARY_PATHS];
+  for (const dir of ldConfigDirs()) {
+    const path = join(dir, SONAME);
+    if (!out.includes(path)) out.push(path);
+  }
+  if (!existsSync(SONAME)) out.push(SONAME);
+  return out;
+}
 
 // nvmlReturn_t is a C enum (int); nvmlDevice_t is an opaque pointer. The _v2 entry points are the ones
 // nvml.h maps the plain names to since driver 325 (`#define nvmlInit nvmlInit_v2`).
@@ -70,7 +111,7 @@ export type NvmlOpenResult =
   | { ok: false; reason: NvmlAbsence; detail: string; code?: number };
 
 export interface NvmlOptions {
-  /** Library names or paths to try in order; NVML_LIBRARY_PATHS by default. */
+  /** Library names or paths to try in order; defaultNvmlCandidates() by default. */
   paths?: readonly string[];
 }
 
@@ -148,7 +189,7 @@ export class NvmlSession {
 /** Loads libnvidia-ml from the first path that opens and initialises it. */
 export function openNvml(options: NvmlOptions = {}): NvmlOpenResult {
   const tried: string[] = [];
-  for (const path of options.paths ?? NVML_LIBRARY_PATHS) {
+  for (const path of options.paths ?? defaultNvmlCandidates()) {
     // an absolute path that is not there costs a stat, not a failed dlopen
     if (path.startsWith("/") && !existsSync(path)) continue;
     let lib: NvmlLibrary;
@@ -171,7 +212,7 @@ export function openNvml(options: NvmlOptions = {}): NvmlOpenResult {
     }
     return { ok: true, nvml: new NvmlSession(lib, path) };
   }
-  const detail = tried.length > 0 ? tried.join("; ") : "libnvidia-ml.so.1 not found";
+  const detail = tried.length > 0 ? tried.join("; ") : `${SONAME} not found`;
   return { ok: false, reason: "library_not_found", detail };
 }
 

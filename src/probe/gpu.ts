@@ -20,7 +20,7 @@ import type { GpuStats } from "./types.ts";
 export interface GpuProbeDeps extends ProbeRoots {
   clock?: Clock;
   log?: Logger;
-  /** Where to look for libnvidia-ml; NVML_LIBRARY_PATHS by default. */
+  /** Where to look for libnvidia-ml; defaultNvmlCandidates() by default. */
   nvmlPaths?: readonly string[];
   cacheMs?: number;
   /** After NVML could not be opened, how long before trying again (the driver may load after us). */

@@ -106,8 +106,16 @@ export interface NvmlDevices {
 
 export type NvmlAbsence = "library_not_found" | "init_failed";
 
+/** What an opened NVML offers; NvmlSession is the real one, tests hand in their own. */
+export interface Nvml {
+  /** The library that was loaded. */
+  readonly path: string;
+  devices(): NvmlDevices;
+  close(): void;
+}
+
 export type NvmlOpenResult =
-  | { ok: true; nvml: NvmlSession }
+  | { ok: true; nvml: Nvml }
   | { ok: false; reason: NvmlAbsence; detail: string; code?: number };
 
 export interface NvmlOptions {
@@ -116,7 +124,7 @@ export interface NvmlOptions {
 }
 
 /** An initialised NVML; keep it open between readings (init is slow without persistence mode). */
-export class NvmlSession {
+export class NvmlSession implements Nvml {
   private closed = false;
 
   constructor(

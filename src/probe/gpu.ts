@@ -3,10 +3,10 @@
 // is reused for cacheMs so a burst of inspect calls costs one query. Absent hardware is an empty list.
 
 import {
+  type Nvml,
   type NvmlGpu,
   type NvmlOpenResult,
   type NvmlOptions,
-  type NvmlSession,
   openNvml,
 } from "../../native/nvml.ts";
 import { NVML_ERROR_DRIVER_NOT_LOADED } from "../../native/nvml-abi.ts";
@@ -57,7 +57,7 @@ export class GpuProbe {
   private readonly retryMs: number;
   private readonly open: (options: NvmlOptions) => NvmlOpenResult;
   private readonly nvmlOptions: NvmlOptions;
-  private session: NvmlSession | null = null;
+  private session: Nvml | null = null;
   private nextOpenAt = Number.NEGATIVE_INFINITY;
   private lastProblem: string | null = null;
   /** undefined until looked for: a board does not become a Jetson while we run. */

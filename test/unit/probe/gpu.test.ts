@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { NvmlOpenResult, NvmlSession } from "../../../native/nvml.ts";
+import type { Nvml, NvmlOpenResult } from "../../../native/nvml.ts";
 import { FakeClock } from "../../../src/lib/clock.ts";
 import { MemorySink, SinkLogger } from "../../../src/log/index.ts";
 import { findJetsonLoadPath, GpuProbe, jetsonLoadPercent, probeJetson } from "../../../src/probe/index.ts";
@@ -80,7 +80,7 @@ describe("GpuProbe", () => {
     const clock = new FakeClock();
     let opens = 0;
     let queries = 0;
-    const session = {
+    const session: Nvml = {
       path: "fake",
       devices: () => {
         queries++;
@@ -97,7 +97,7 @@ describe("GpuProbe", () => {
         };
       },
       close: () => {},
-    } as unknown as NvmlSession;
+    };
     let result: NvmlOpenResult = {
       ok: false,
       reason: "init_failed",
@@ -149,7 +149,7 @@ describe("GpuProbe", () => {
   });
 
   test("a GPU with a failed query is reported with its error", () => {
-    const session = {
+    const session: Nvml = {
       path: "fake",
       devices: () => ({
         gpus: [
@@ -164,7 +164,7 @@ describe("GpuProbe", () => {
         ],
       }),
       close: () => {},
-    } as unknown as NvmlSession;
+    };
     const sink = new MemorySink();
     const probe = new GpuProbe({
       openNvml: () => ({ ok: true, nvml: session }),

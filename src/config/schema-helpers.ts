@@ -59,18 +59,29 @@ function isEmpty(node: YNode | undefined): node is undefined {
   return node === undefined || (node.kind === "scalar" && node.value === null);
 }
 
+/** A value whose placeholder could not be filled; that error is already reported. */
+function isUnresolved(node: YNode | undefined): boolean {
+  return node?.kind === "scalar" && node.unresolved === true;
+}
+
 export class MapReader {
   private readonly map: YMap | undefined;
   private readonly used = new Set<string>();
+  /** Not a mapping (reported once): its fields are not reported missing one by one. */
+  private readonly broken: boolean = false;
 
   constructor(
     node: YNode | undefined,
     readonly path: string,
     readonly issues: Issues,
   ) {
+    if (isUnresolved(node)) this.broken = true;
     if (isEmpty(node)) return;
     if (node.kind === "map") this.map = node;
-    else issues.error(path, path === "" ? "the document must be a mapping" : RULES.mapping, node.line);
+    else {
+      issues.error(path, path === "" ? "the document must be a mapping" : RULES.mapping, node.line);
+      this.broken = true;
+    }
   }
 
   /** The value under `key` (null values read as absent); marks the key as known. */
@@ -114,7 +125,8 @@ export class MapReader {
   ): string | undefined {
     const node = this.node(key);
     if (node === undefined) {
-      if (rules.required) this.error(key, RULES.required);
+      if (rules.required && !this.broken && !isUnresolved(this.map?.entries.get(key)))
+        this.error(key, RULES.required);
       return rules.default ?? (rules.required ? "" : undefined);
     }
     const text = scalarText(node);
@@ -230,6 +242,7 @@ export class MapReader {
   /** A list of strings (numbers and booleans as written), each checked by `rules`. */
   strings(key: string, rules: StringRules = {}): string[] {
     return this.list(key, (item, path) => {
+      if (isUnresolved(item)) return undefined;
       const text = scalarText(item);
       if (text === undefined) return this.fail(path, item, RULES.string);
       const broken =
@@ -252,6 +265,7 @@ export class MapReader {
         this.issues.error(path, broken, node.keyLines.get(k));
         continue;
       }
+      if (isUnresolved(v)) continue;
       const text = isEmpty(v) ? "" : scalarText(v);
       if (text === undefined) this.fail(path, v, RULES.string);
       else out[k] = text;
@@ -259,11 +273,14 @@ export class MapReader {
     return out;
   }
 
-  /** Warns about every key that no call asked for, suggesting the known key it most likely meant. */
+  /**
+   * Warns about every key that no call asked for, suggesting the known key it most likely meant.
+   * Keys starting with `x-` are extension fields (as in Compose files), e.g. to hold YAML anchors.
+   */
   done(): void {
     if (this.map === undefined) return;
     for (const key of this.map.entries.keys()) {
-      if (this.used.has(key)) continue;
+      if (this.used.has(key) || key.startsWith("x-")) continue;
       const guess = closest(key, [...this.used]);
       const hint = guess === undefined ? "" : ` (did you mean "${guess}"?)`;
       this.issues.warn(this.pathOf(key), `unknown key${hint}`, this.map.keyLines.get(key));

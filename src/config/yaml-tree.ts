@@ -28,6 +28,8 @@ export interface YScalar {
   value: string | number | boolean | null;
   /** The scalar as written (`1.10`), so string fields keep what the operator typed. */
   text: string;
+  /** Set when a placeholder's variable is unset: already reported, so readers skip the value. */
+  unresolved?: true;
 }
 
 const MAX_DEPTH = 64;
@@ -142,6 +144,7 @@ class TreeBuilder {
     for (const name of filled.missing) {
       this.issues.error(path, `environment variable "${name}" is not set`, line);
     }
+    if (filled.missing.length > 0) return { kind: "scalar", value: null, text: "", unresolved: true };
     // `replica: {{.N}}` unquoted reads as the number a plain scalar would, as Go templates did.
     if (filled.whole && type === "PLAIN")
       return { kind: "scalar", value: typedPlain(filled.value), text: filled.value };

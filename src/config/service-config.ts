@@ -62,6 +62,7 @@ export const SERVICE_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/;
 const SETCPUS = /^\d+(-\d+)?(,\d+(-\d+)?)*$/;
 
 export function readService(r: MapReader, volumes: ReadonlySet<string>): ServiceConfig {
+  const name = r.string("name", { required: true, pattern: SERVICE_NAME });
   const image = r.string("image", {
     required: true,
     check: (v) => (/\s/.test(v) ? "must not contain whitespace" : undefined),
@@ -73,7 +74,7 @@ export function readService(r: MapReader, volumes: ReadonlySet<string>): Service
   const isolation = r.oneOf("isolation", ["inproc", "process"] as const, "inproc");
   if (explicitIsolation && builtin === null) r.warn("isolation", "only applies to built-in images; ignored");
   const service: ServiceConfig = {
-    name: r.string("name", { required: true, pattern: SERVICE_NAME }),
+    name,
     image,
     builtin,
     replica: r.int("replica", 1, { min: 0 }),

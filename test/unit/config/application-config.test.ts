@@ -125,8 +125,8 @@ volumes:
   describe("rules", () => {
     test("service name and image are required; name pattern", () => {
       expect(appErrors("services:\n  - replica: 1\n  - name: -x\n    image: i")).toEqual([
-        "services[0].image: is required",
         "services[0].name: is required",
+        "services[0].image: is required",
         "services[1].name: must match ^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$",
       ]);
       expect(appErrors(`services:\n  - name: ${"a".repeat(65)}\n    image: i`)).toEqual([

@@ -1,8 +1,8 @@
 // A client of the master's API, used by the CLI (as `openedge-admin`) and by tests; it speaks to the
 // unix socket or TCP address the master listens on.
 
+import type { Endpoint } from "../config/index.ts";
 import { OpenEdgeError } from "../lib/errors.ts";
-import type { ApiAddress } from "./server.ts";
 
 export interface ApiCredentials {
   username: string;
@@ -11,15 +11,13 @@ export interface ApiCredentials {
 
 export class ApiClient {
   constructor(
-    private readonly address: ApiAddress,
+    private readonly address: Endpoint,
     private readonly credentials: ApiCredentials,
   ) {}
 
   async request(method: string, path: string, body?: unknown): Promise<Response> {
     const base =
-      this.address.kind === "unix"
-        ? "http://localhost"
-        : `http://${this.address.hostname}:${this.address.port}`;
+      this.address.kind === "unix" ? "http://localhost" : `http://${this.address.host}:${this.address.port}`;
     const init: RequestInit & { unix?: string } = {
       method,
       headers: {

@@ -3,5 +3,5 @@ export type { ApiBackend, LogsRequest, UpdateRequest, UpdateType } from "./backe
 export { ApiClient, type ApiCredentials } from "./client.ts";
 export { errorResponse, jsonResponse } from "./http-errors.ts";
 export { createRoutes, type RouteDeps } from "./routes.ts";
-export { type ApiAddress, ApiServer, parseApiAddress } from "./server.ts";
+export { ApiServer } from "./server.ts";
 export { ADMIN_USER, TokenStore } from "./tokens.ts";

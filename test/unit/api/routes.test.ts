@@ -61,11 +61,12 @@ function req(method: string, path: string, body?: string, headers?: Record<strin
 
 describe("auth", () => {
   test("no credentials, a wrong token or an unknown user is 401 account unauthorized", async () => {
-    for (const headers of [
+    const attempts: Record<string, string>[] = [
       {},
       { "x-openedge-username": "function-manager", "x-openedge-password": "wrong" },
       { "x-openedge-username": "ghost", "x-openedge-password": token },
-    ]) {
+    ];
+    for (const headers of attempts) {
       const res = await handle(req("GET", "/v1/system/inspect", undefined, headers));
       expect(res.status).toBe(401);
       expect(await res.json()).toEqual({ error: "account unauthorized", code: "ERR_UNAUTHORIZED" });

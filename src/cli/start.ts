@@ -1,0 +1,68 @@
+// `openedge start`: run the master in the foreground (systemd style). The one place that assembles
+// the master's dependencies from configuration and the process environment.
+
+import { existsSync } from "node:fs";
+import { systemClock } from "../lib/clock.ts";
+import { Master, workPaths } from "../master/index.ts";
+import { loadApplication, loadStaticConfig } from "./config-loading.ts";
+import type { Command } from "./context.ts";
+import { writeExampleWorkDir } from "./init.ts";
+import { buildMasterLogging } from "./logging.ts";
+import { CONFIG_FLAG, resolveWorkDir, WORKDIR_FLAG } from "./workdir.ts";
+
+export const startCommand: Command = {
+  spec: {
+    name: "start",
+    summary: "run the master in the foreground until SIGTERM/SIGINT",
+    usage: "openedge start [-w DIR] [-c FILE] [--init]",
+    flags: [
+      WORKDIR_FLAG,
+      CONFIG_FLAG,
+      { name: "init", help: "write the example work dir first when the work dir has no configuration" },
+    ],
+    maxPositionals: 0,
+  },
+  async run(args, ctx) {
+    const workDir = resolveWorkDir(args, ctx);
+    const paths = workPaths(workDir);
+    if (args.flags.has("init") && !existsSync(paths.configFile) && !existsSync(paths.applicationFile)) {
+      writeExampleWorkDir(workDir, false);
+    }
+    const staticConfig = loadStaticConfig(args, ctx, workDir);
+    const application = loadApplication(ctx, workDir);
+    const logging = buildMasterLogging(staticConfig.config, ctx);
+    const log = logging.log;
+    for (const loaded of [staticConfig, application]) {
+      for (const warning of loaded.warnings) log.warn("config_warning", { file: loaded.file, warning });
+    }
+
+    const master = new Master({
+      paths,
+      config: staticConfig.config,
+      app: application.config,
+      log,
+      clock: systemClock,
+    });
+
+    let signals = 0;
+    const onSignal = (signal: NodeJS.Signals) => {
+      signals++;
+      if (signals > 1) {
+        log.warn("master_forced_exit", { signal });
+        process.exit(130);
+      }
+      void master.stop(signal);
+    };
+    process.on("SIGTERM", onSignal);
+    process.on("SIGINT", onSignal);
+    try {
+      await master.start();
+      await master.stopped;
+    } finally {
+      process.off("SIGTERM", onSignal);
+      process.off("SIGINT", onSignal);
+      logging.close();
+    }
+    return 0;
+  },
+};

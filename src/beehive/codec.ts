@@ -1,0 +1,97 @@
+// Frame body codecs: JSON (binary-safe: a Uint8Array travels as {"$bin": base64}) and MessagePack
+// (msgpackr, plain maps so both ends need no shared structures). Decoded binary is a Buffer.
+
+import { Packr } from "msgpackr";
+
+export const CODEC_JSON = 0;
+export const CODEC_MSGPACK = 1;
+export type CodecId = typeof CODEC_JSON | typeof CODEC_MSGPACK;
+export type CodecName = "json" | "msgpack";
+
+export interface Codec {
+  readonly id: CodecId;
+  readonly name: CodecName;
+  encode(value: unknown): Uint8Array;
+  decode(body: Uint8Array): unknown;
+}
+
+/** Reserved tag: an object whose only key is `$bin` (a string) decodes as bytes under the JSON codec. */
+export const BINARY_TAG = "$bin";
+
+const textDecoder = new TextDecoder("utf-8", { fatal: true });
+
+function containsBinary(value: unknown, depth: number): boolean {
+  if (typeof value !== "object" || value === null) return false;
+  if (value instanceof Uint8Array || value instanceof ArrayBuffer) return true;
+  if (depth > 64) return true; // let the slow path (and JSON's own cycle check) handle it
+  if (Array.isArray(value)) {
+    for (const item of value) if (containsBinary(item, depth + 1)) return true;
+    return false;
+  }
+  for (const key in value) {
+    if (containsBinary((value as Record<string, unknown>)[key], depth + 1)) return true;
+  }
+  return false;
+}
+
+function toBase64(bytes: Uint8Array | ArrayBuffer): string {
+  const buf =
+    bytes instanceof ArrayBuffer
+      ? Buffer.from(bytes)
+      : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return buf.toString("base64");
+}
+
+// `this[key]` is the value before Buffer#toJSON ran, so a Buffer is seen as bytes here
+function binaryReplacer(this: unknown, key: string, value: unknown): unknown {
+  const raw = (this as Record<string, unknown>)[key];
+  if (raw instanceof Uint8Array || raw instanceof ArrayBuffer) return { [BINARY_TAG]: toBase64(raw) };
+  return value;
+}
+
+function binaryReviver(_key: string, value: unknown): unknown {
+  if (typeof value === "object" && value !== null && !Array.isArray(value)) {
+    const tagged = (value as Record<string, unknown>)[BINARY_TAG];
+    if (typeof tagged === "string" && Object.keys(value).length === 1) return Buffer.from(tagged, "base64");
+  }
+  return value;
+}
+
+export const jsonCodec: Codec = {
+  id: CODEC_JSON,
+  name: "json",
+  encode(value: unknown): Uint8Array {
+    const text = containsBinary(value, 0) ? JSON.stringify(value, binaryReplacer) : JSON.stringify(value);
+    return Buffer.from(text ?? "null", "utf8");
+  },
+  decode(body: Uint8Array): unknown {
+    const text = textDecoder.decode(body);
+    return text.includes(`"${BINARY_TAG}"`) ? JSON.parse(text, binaryReviver) : JSON.parse(text);
+  },
+};
+
+// copyBuffers: decoded bytes must not alias the socket's read buffer, which is reused
+const packr = new Packr({ useRecords: false, copyBuffers: true });
+
+export const msgpackCodec: Codec = {
+  id: CODEC_MSGPACK,
+  name: "msgpack",
+  encode(value: unknown): Uint8Array {
+    return packr.pack(value);
+  },
+  decode(body: Uint8Array): unknown {
+    return packr.unpack(body);
+  },
+};
+
+export function codecById(id: number): Codec | undefined {
+  if (id === CODEC_JSON) return jsonCodec;
+  if (id === CODEC_MSGPACK) return msgpackCodec;
+  return undefined;
+}
+
+export function codecByName(name: string): Codec | undefined {
+  if (name === "json") return jsonCodec;
+  if (name === "msgpack" || name === "messagepack") return msgpackCodec;
+  return undefined;
+}

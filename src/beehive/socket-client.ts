@@ -1,0 +1,524 @@
+// The BusContext of a child process: every call becomes a request to the master over the unix socket,
+// deliveries for this process's modules land in local inboxes; reconnects (backoff) and re-registers.
+
+import type { Socket } from "bun";
+import { type Clock, systemClock, type TimerHandle } from "../lib/clock.ts";
+import { OpenEdgeError } from "../lib/errors.ts";
+import { type Logger, silentLogger } from "../log/index.ts";
+import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from "./backoff.ts";
+import { contextClosed, moduleCleanedUp, unknownModule, wireErrorCode } from "./bus-errors.ts";
+import { ClientInbox } from "./client-inbox.ts";
+import { type Codec, type CodecName, codecByName, jsonCodec } from "./codec.ts";
+import { type BusContext, DEFAULT_SYNC_TIMEOUT_MS, type SendOptions } from "./context.ts";
+import { FrameSocket } from "./frame-socket.ts";
+import { isMessage, type Message } from "./model.ts";
+import { DEFAULT_MAX_FRAME_BYTES } from "./packer.ts";
+import { type ClientFrame, type ModuleRegistration, parseServerFrame, type ServerFrame } from "./protocol.ts";
+import { Ring } from "./ring.ts";
+import type { BusStats, ModuleStats } from "./stats.ts";
+
+export interface SocketClientDeps {
+  /** The master's bus socket, e.g. `var/run/openedge.bus`. */
+  path: string;
+  codec?: Codec | CodecName;
+  log?: Logger;
+  clock?: Clock;
+  maxFrameBytes?: number;
+  backoff?: Partial<BackoffOptions>;
+}
+
+/** Extra wait after a sync request's timeout, so the master's own verdict can arrive first. */
+const SYNC_GRACE_MS = 1000;
+
+type Reply = Extract<ServerFrame, { k: "ok" | "err" }>;
+
+interface Request {
+  readonly r: number;
+  readonly build: (r: number) => ClientFrame;
+  readonly settle: (reply: Reply) => void;
+  readonly fail: (error: Error) => void;
+  written: boolean;
+  done: boolean;
+  timer: TimerHandle | null;
+}
+
+export class SocketClientContext implements BusContext {
+  private readonly path: string;
+  private readonly codec: Codec;
+  private readonly log: Logger;
+  private readonly clock: Clock;
+  private readonly maxFrameBytes: number;
+  private readonly backoff: BackoffOptions;
+  private readonly inboxes = new Map<string, ClientInbox>();
+  private readonly requests = new Map<number, Request>();
+  private readonly outbox = new Ring<Request>(16);
+  private readonly acksDue = new Set<ClientInbox>();
+  private readonly onConsumed = (inbox: ClientInbox) => {
+    this.acksDue.add(inbox);
+    this.fs?.schedule();
+  };
+  private fs: FrameSocket | null = null;
+  private ready = false;
+  private closed = false;
+  private dialing = false;
+  private nextR = 1;
+  private attempt = 0;
+  private reconnectTimer: TimerHandle | null = null;
+  private readyWaiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
+  private lateResponses = 0;
+  private connections = 0;
+
+  constructor(deps: SocketClientDeps) {
+    this.path = deps.path;
+    const codec = typeof deps.codec === "string" ? codecByName(deps.codec) : deps.codec;
+    this.codec = codec ?? jsonCodec;
+    this.log = (deps.log ?? silentLogger).child({ component: "beehive", socket: deps.path });
+    this.clock = deps.clock ?? systemClock;
+    this.maxFrameBytes = deps.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+    this.backoff = { ...DEFAULT_BACKOFF, ...deps.backoff };
+  }
+
+  get connected(): boolean {
+    return this.ready;
+  }
+
+  /** Starts connecting (retrying with backoff); resolves once the master has welcomed us. */
+  connect(): Promise<void> {
+    if (this.closed) return Promise.reject(contextClosed());
+    if (this.ready) return Promise.resolve();
+    const waiting = new Promise<void>((resolve, reject) => this.readyWaiters.push({ resolve, reject }));
+    if (this.fs === null && this.reconnectTimer === null) void this.dial();
+    return waiting;
+  }
+
+  addModule(module: string, group?: string): void {
+    if (this.closed) throw contextClosed();
+    let inbox = this.inboxes.get(module);
+    if (inbox === undefined) {
+      inbox = new ClientInbox(module, this.onConsumed);
+      this.inboxes.set(module, inbox);
+    }
+    if (group !== undefined && group !== "" && !inbox.groups.includes(group)) inbox.groups.push(group);
+    if (this.ready) this.registerModule(inbox);
+  }
+
+  addModuleGroup(module: string, group: string): void {
+    const inbox = this.inboxes.get(module);
+    if (inbox === undefined) throw unknownModule(module);
+    if (inbox.groups.includes(group)) return;
+    inbox.groups.push(group);
+    if (this.ready && inbox.registeredOn === this.fs) {
+      this.request((r) => ({ k: "join", r, n: module, g: group }), false, 0, ignoreValue).catch((error) =>
+        this.log.warn("bus_join_failed", { module, group, error: errorText(error) }),
+      );
+    }
+  }
+
+  cleanup(module: string): void {
+    const inbox = this.inboxes.get(module);
+    if (inbox === undefined) return;
+    this.inboxes.delete(module);
+    this.acksDue.delete(inbox);
+    inbox.close(moduleCleanedUp(module));
+    if (this.closed) return;
+    this.request((r) => ({ k: "unreg", r, n: module }), false, 0, ignoreValue).catch((error) =>
+      this.log.warn("bus_unregister_failed", { module, error: errorText(error) }),
+    );
+  }
+
+  send(module: string, msg: Message, options?: SendOptions): Promise<void> {
+    const failFast = options?.failFast === true;
+    return this.request((r) => ({ k: "send", r, d: module, f: failFast, m: msg }), failFast, 0, ignoreValue);
+  }
+
+  receive(module: string): Promise<Message> {
+    const inbox = this.inboxes.get(module);
+    if (inbox === undefined) return Promise.reject(this.closed ? contextClosed() : unknownModule(module));
+    return inbox.take();
+  }
+
+  sendSync(module: string, msg: Message, timeoutMs = DEFAULT_SYNC_TIMEOUT_MS): Promise<Message> {
+    msg.header.sync = true;
+    const deadline = this.clock.monotonic() + timeoutMs;
+    return this.request(
+      (r) => ({ k: "sync", r, d: module, t: this.remaining(deadline), m: msg }),
+      false,
+      timeoutMs,
+      asMessage,
+      () => syncTimeout(msg, `"${module}"`, timeoutMs),
+    );
+  }
+
+  sendResp(resp: Message): Promise<void> {
+    return this.request((r) => ({ k: "resp", r, m: resp }), false, 0, ignoreValue);
+  }
+
+  sendToGroup(group: string, msg: Message, options?: SendOptions): Promise<void> {
+    const failFast = options?.failFast === true;
+    return this.request((r) => ({ k: "group", r, d: group, f: failFast, m: msg }), failFast, 0, ignoreValue);
+  }
+
+  sendToGroupSync(group: string, msg: Message, timeoutMs = DEFAULT_SYNC_TIMEOUT_MS): Promise<Message[]> {
+    msg.header.sync = true;
+    const deadline = this.clock.monotonic() + timeoutMs;
+    return this.request(
+      (r) => ({ k: "gsync", r, d: group, t: this.remaining(deadline), m: msg }),
+      false,
+      timeoutMs,
+      asMessages,
+      () => syncTimeout(msg, `group "${group}"`, timeoutMs),
+    );
+  }
+
+  stats(): BusStats {
+    const modules: ModuleStats[] = [];
+    for (const inbox of this.inboxes.values()) {
+      modules.push({
+        name: inbox.name,
+        groups: [...inbox.groups],
+        remote: true,
+        connected: this.ready,
+        depth: inbox.depth,
+        capacity: 0,
+        inflight: 0,
+        sent: inbox.delivered,
+        received: inbox.consumed,
+        dropped: inbox.duplicates,
+        blockedSenders: 0,
+        waitingReceivers: inbox.waitingReceivers,
+      });
+    }
+    let pendingSync = 0;
+    for (const req of this.requests.values()) if (req.timer !== null) pendingSync++;
+    for (const req of this.outbox) if (!req.done && req.timer !== null) pendingSync++;
+    return {
+      kind: "socket-client",
+      modules,
+      pendingSync,
+      lateResponses: this.lateResponses,
+      connected: this.ready,
+      connections: this.connections,
+    };
+  }
+
+  /** Requests written and not yet answered, plus those waiting for a connection. */
+  pendingRequests(): number {
+    let n = this.requests.size;
+    for (const req of this.outbox) if (!req.done) n++;
+    return n;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.reconnectTimer?.cancel();
+    this.reconnectTimer = null;
+    const error = contextClosed();
+    this.fs?.close(true);
+    this.fs = null;
+    this.ready = false;
+    for (const req of [...this.requests.values(), ...this.outbox.drain()]) this.finish(req, error);
+    this.requests.clear();
+    for (const inbox of this.inboxes.values()) inbox.close(error);
+    for (const w of this.readyWaiters.splice(0)) w.reject(error);
+  }
+
+  // --- requests -------------------------------------------------------------------------------
+
+  private request<T>(
+    build: (r: number) => ClientFrame,
+    failFast: boolean,
+    timeoutMs: number,
+    decode: (value: unknown) => T,
+    timeoutError?: () => OpenEdgeError,
+  ): Promise<T> {
+    if (this.closed) return Promise.reject(contextClosed());
+    if (!this.ready && failFast) {
+      return Promise.reject(
+        new OpenEdgeError("ERR_CLOSED", "bus connection is down", { details: { path: this.path } }),
+      );
+    }
+    return new Promise<T>((resolve, reject) => {
+      const req: Request = {
+        r: this.nextR++,
+        build,
+        settle: (reply) => {
+          if (reply.k === "err") {
+            reject(new OpenEdgeError(wireErrorCode(reply.c), reply.e, { details: reply.d ?? {} }));
+            return;
+          }
+          try {
+            resolve(decode(reply.v));
+          } catch (error) {
+            reject(error);
+          }
+        },
+        fail: reject,
+        written: false,
+        done: false,
+        timer: null,
+      };
+      if (timeoutMs > 0 && timeoutError !== undefined) {
+        req.timer = this.clock.setTimeout(() => this.expire(req, timeoutError, true), timeoutMs);
+      }
+      if (this.ready) this.write(req);
+      else this.outbox.push(req);
+    });
+  }
+
+  private write(req: Request): void {
+    const fs = this.fs as FrameSocket;
+    this.requests.set(req.r, req);
+    try {
+      fs.send(req.build(req.r));
+    } catch (error) {
+      this.requests.delete(req.r);
+      this.finish(req, error instanceof Error ? error : new Error(String(error)));
+      return;
+    }
+    req.written = true;
+  }
+
+  private expire(req: Request, timeoutError: () => OpenEdgeError, first: boolean): void {
+    if (req.done) return;
+    if (first && req.written) {
+      // the master times it out too; give its answer a moment to arrive before deciding here
+      req.timer = this.clock.setTimeout(() => this.expire(req, timeoutError, false), SYNC_GRACE_MS);
+      return;
+    }
+    req.timer = null;
+    this.requests.delete(req.r);
+    this.finish(req, timeoutError());
+  }
+
+  private finish(req: Request, error: Error): void {
+    if (req.done) return;
+    req.done = true;
+    req.timer?.cancel();
+    req.fail(error);
+  }
+
+  private remaining(deadline: number): number {
+    return Math.max(1, Math.round(deadline - this.clock.monotonic()));
+  }
+
+  private registration(inbox: ClientInbox): ModuleRegistration {
+    return { n: inbox.name, g: [...inbox.groups], e: inbox.epoch, a: inbox.lastConsumed };
+  }
+
+  private registerModule(inbox: ClientInbox): void {
+    const fs = this.fs;
+    if (fs === null || inbox.registeredOn === fs) return;
+    inbox.registeredOn = fs;
+    inbox.ackedSent = inbox.lastConsumed;
+    const req: Request = {
+      r: this.nextR++,
+      build: (r) => ({ k: "reg", r, mod: this.registration(inbox) }),
+      // synchronous: deliveries that follow this reply in the same chunk need the epoch already
+      settle: (reply) => {
+        if (reply.k === "ok" && typeof reply.v === "object" && reply.v !== null) {
+          const e = (reply.v as { e?: unknown }).e;
+          if (typeof e === "string") inbox.setEpoch(e);
+          return;
+        }
+        inbox.registeredOn = null;
+        this.log.error("bus_registration_refused", {
+          module: inbox.name,
+          code: reply.k === "err" ? reply.c : "",
+          error: reply.k === "err" ? reply.e : "",
+        });
+      },
+      fail: () => {},
+      written: false,
+      done: false,
+      timer: null,
+    };
+    this.write(req);
+  }
+
+  // --- connection -----------------------------------------------------------------------------
+
+  private async dial(): Promise<void> {
+    if (this.closed || this.dialing) return;
+    this.dialing = true;
+    this.reconnectTimer = null;
+    let fs: FrameSocket | null = null;
+    try {
+      await Bun.connect({
+        unix: this.path,
+        socket: {
+          open: (socket: Socket<undefined>) => {
+            fs = this.opened(socket);
+          },
+          data: (_socket, chunk) => fs?.data(chunk),
+          drain: () => fs?.drain(),
+          close: () => {
+            if (fs !== null) this.lost(fs);
+          },
+          error: (_socket, error) => this.log.warn("bus_connection_error", { error: error.message }),
+          connectError: () => {},
+        },
+      });
+    } catch (error) {
+      this.log.debug("bus_connect_failed", { error: errorText(error), attempt: this.attempt });
+      this.scheduleReconnect();
+    } finally {
+      this.dialing = false;
+    }
+  }
+
+  private opened(socket: Socket<undefined>): FrameSocket {
+    const fs: FrameSocket = new FrameSocket(socket, {
+      codec: this.codec,
+      maxFrameBytes: this.maxFrameBytes,
+      onFrame: (value) => this.onFrame(fs, value),
+      onReject: (reason, error) =>
+        this.log.warn("bus_frame_rejected", { reason, error: error.message, side: "client" }),
+      beforeFlush: () => this.flushAcks(fs),
+    });
+    if (this.closed) {
+      fs.close();
+      return fs;
+    }
+    this.fs = fs;
+    const mods: ModuleRegistration[] = [];
+    for (const inbox of this.inboxes.values()) {
+      inbox.registeredOn = fs;
+      inbox.ackedSent = inbox.lastConsumed;
+      mods.push(this.registration(inbox));
+    }
+    fs.send({ k: "hello", mods });
+    return fs;
+  }
+
+  private onFrame(fs: FrameSocket, value: unknown): void {
+    if (fs !== this.fs) return;
+    const frame = parseServerFrame(value);
+    if (frame === null) {
+      this.log.warn("bus_frame_rejected", { reason: "bad_reply", side: "client" });
+      fs.close();
+      return;
+    }
+    switch (frame.k) {
+      case "msg":
+        this.inboxes.get(frame.n)?.push(frame.s, frame.m);
+        return;
+      case "ok":
+      case "err":
+        this.reply(frame);
+        return;
+      case "welcome":
+        this.welcomed(fs, frame.mods);
+        return;
+    }
+  }
+
+  private reply(frame: Reply): void {
+    if (frame.r === 0 && frame.k === "err") {
+      this.log.error("bus_registration_refused", { code: frame.c, error: frame.e });
+      return;
+    }
+    const req = this.requests.get(frame.r);
+    if (req === undefined) {
+      // its caller gave up (timeout) already: dropped and counted, never thrown
+      this.lateResponses++;
+      return;
+    }
+    this.requests.delete(frame.r);
+    if (req.done) return;
+    req.done = true;
+    req.timer?.cancel();
+    req.settle(frame);
+  }
+
+  private welcomed(fs: FrameSocket, mods: { n: string; e: string }[]): void {
+    for (const m of mods) this.inboxes.get(m.n)?.setEpoch(m.e);
+    this.ready = true;
+    this.attempt = 0;
+    this.connections++;
+    this.log.info("bus_connected", { modules: mods.map((m) => m.n), codec: this.codec.name });
+    // modules added while the hello was on its way register now
+    for (const inbox of this.inboxes.values()) if (inbox.registeredOn !== fs) this.registerModule(inbox);
+    for (let req = this.outbox.shift(); req !== undefined; req = this.outbox.shift()) {
+      if (!req.done) this.write(req);
+    }
+    for (const w of this.readyWaiters.splice(0)) w.resolve();
+  }
+
+  private flushAcks(fs: FrameSocket): void {
+    if (this.acksDue.size === 0) return;
+    for (const inbox of this.acksDue) {
+      if (!inbox.pendingAck || inbox.registeredOn !== fs) continue;
+      fs.send({ k: "ack", n: inbox.name, s: inbox.lastConsumed });
+      inbox.ackedSent = inbox.lastConsumed;
+      inbox.forceAck = false;
+    }
+    this.acksDue.clear();
+  }
+
+  private lost(fs: FrameSocket): void {
+    fs.closedByPeer();
+    if (this.fs !== fs) return;
+    this.fs = null;
+    const wasReady = this.ready;
+    this.ready = false;
+    for (const inbox of this.inboxes.values()) inbox.registeredOn = null;
+    const error = new OpenEdgeError("ERR_CLOSED", "bus connection lost before the master answered", {
+      details: { path: this.path, delivery: "unknown" },
+    });
+    for (const req of this.requests.values()) this.finish(req, error);
+    this.requests.clear();
+    if (this.closed) return;
+    this.log.warn("bus_disconnected", { path: this.path, wasReady });
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    if (this.closed || this.reconnectTimer !== null) return;
+    const delayMs = backoffDelay(this.attempt, this.backoff);
+    this.attempt++;
+    this.log.info("bus_reconnect_scheduled", { delayMs, attempt: this.attempt });
+    this.reconnectTimer = this.clock.setTimeout(() => {
+      this.reconnectTimer = null;
+      void this.dial();
+    }, delayMs);
+  }
+}
+
+function ignoreValue(): void {}
+
+function asMessage(value: unknown): Message {
+  if (!isMessage(value))
+    throw new OpenEdgeError("ERR_FRAME", "master answered a sync request without a message");
+  return value;
+}
+
+function asMessages(value: unknown): Message[] {
+  if (!Array.isArray(value) || !value.every(isMessage)) {
+    throw new OpenEdgeError("ERR_FRAME", "master answered a group sync request without messages");
+  }
+  return value;
+}
+
+function syncTimeout(msg: Message, target: string, timeoutMs: number): OpenEdgeError {
+  const route = msg.route;
+  return new OpenEdgeError(
+    "ERR_TIMEOUT",
+    `no response to message ${msg.header.id} (${route.operation} ${route.resource} from "${route.source}") from ${target} within ${timeoutMs}ms`,
+    { details: { id: msg.header.id, route, timeoutMs } },
+  );
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** A client context with `modules` registered, connected (it keeps reconnecting by itself). */
+export async function connectRemoteBus(
+  deps: SocketClientDeps & { modules: { name: string; group?: string }[] },
+): Promise<SocketClientContext> {
+  const ctx = new SocketClientContext(deps);
+  for (const m of deps.modules) ctx.addModule(m.name, m.group);
+  await ctx.connect();
+  return ctx;
+}

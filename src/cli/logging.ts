@@ -7,6 +7,8 @@ import type { OpenEdgeConfig } from "../config/index.ts";
 import { ConsoleSink, FileSink, type Logger, type LogSink, SinkLogger } from "../log/index.ts";
 import type { CliContext } from "./context.ts";
 
+const DAY_MS = 86_400_000;
+
 export interface MasterLogging {
   log: Logger;
   close(): void;

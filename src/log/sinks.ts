@@ -9,6 +9,7 @@ import {
   openSync,
   renameSync,
   rmSync,
+  statSync,
   writeSync,
 } from "node:fs";
 import { dirname } from "node:path";
@@ -36,6 +37,8 @@ export interface RotatingFileOptions {
   maxBytes: number;
   /** How many rotated files (`path.1` … `path.N`) are kept. */
   keep: number;
+  /** Rotated files last written longer ago than this are removed at rotation (0 or absent: no limit). */
+  maxAgeMs?: number;
 }
 
 /** Appends lines to a file; when it would pass maxBytes, shifts path → path.1 → … and drops the oldest. */
@@ -60,6 +63,19 @@ export class RotatingFile {
     closeSync(this.fd);
   }
 
+  private dropExpired(): void {
+    const { path, keep, maxAgeMs } = this.options;
+    if (!maxAgeMs) return;
+    const cutoff = Date.now() - maxAgeMs;
+    for (let i = 1; i <= keep; i++) {
+      try {
+        if (statSync(`${path}.${i}`).mtimeMs < cutoff) rmSync(`${path}.${i}`, { force: true });
+      } catch {
+        // a gap in the numbering: nothing to expire there
+      }
+    }
+  }
+
   private rotate(): void {
     closeSync(this.fd);
     const { path, keep } = this.options;
@@ -71,6 +87,7 @@ export class RotatingFile {
         if (existsSync(`${path}.${i}`)) renameSync(`${path}.${i}`, `${path}.${i + 1}`);
       }
       renameSync(path, `${path}.1`);
+      this.dropExpired();
     }
     this.fd = openSync(path, "a", 0o640);
     this.size = 0;

@@ -1,5 +1,5 @@
 import { afterEach, expect, test } from "bun:test";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -93,4 +93,18 @@ test("the file sink writes records in the chosen format", () => {
   new SinkLogger([sink], "info").info("hello", { a: 1 });
   sink.close();
   expect(JSON.parse(readFileSync(path, "utf8"))).toMatchObject({ level: "info", msg: "hello", a: 1 });
+});
+
+test("rotation drops rotated files older than maxAge", () => {
+  const dir = tempDir();
+  const path = join(dir, "aged.log");
+  const file = new RotatingFile({ path, maxBytes: 10, keep: 5, maxAgeMs: 60_000 });
+  file.write("0123456789");
+  file.write("abcdefghij"); // rotates: out.1 = digits
+  const old = new Date(Date.now() - 120_000);
+  utimesSync(`${path}.1`, old, old);
+  file.write("ABCDEFGHIJ"); // rotates: .1 → .2 (old, dropped), letters → .1
+  file.close();
+  expect(readdirSync(dir).sort()).toEqual(["aged.log", "aged.log.1"]);
+  expect(readFileSync(`${path}.1`, "utf8")).toBe("abcdefghij");
 });

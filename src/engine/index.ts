@@ -5,6 +5,7 @@ export type { Engine, EngineName, LeftoverReport, RunningInstance } from "./engi
 export { type HealthOptions, waitHealthy } from "./health.ts";
 export type { InstanceInspect } from "./inspect.ts";
 export type { InstanceStatus, StatusEvent } from "./instance-slot.ts";
+export * from "./native/index.ts";
 export { backoffDelay, isFailure, replicaNames, shouldRestart } from "./restart-policy.ts";
 export { STATE_FILE, StateFile, stateFilePath } from "./state-file.ts";
 export {

@@ -1,0 +1,76 @@
+// Which processes belong to an instance, and signalling them all. With a cgroup the kernel knows;
+// without one we take the instance's process group and session, their descendants, and orphans
+// adopted by this subreaper whose environment names the instance.
+
+import type { CgroupHandle } from "./cgroups/index.ts";
+import { isSpawnedByBun } from "./children.ts";
+import { listProcesses, type ProcStat, readEnviron } from "./procfs.ts";
+
+export interface InstanceIdentity {
+  /** Pid of the process we spawned; it leads the instance's session and process group. */
+  leader: number;
+  cgroup: CgroupHandle | null;
+  /** Environment entries every process of the instance inherits (OPENEDGE_SERVICE_*). */
+  marker: Record<string, string>;
+}
+
+/** Live pids of the instance. `thorough` adds a /proc scan even when a cgroup is there. */
+export function instanceMembers(id: InstanceIdentity, thorough: boolean): number[] {
+  const out = new Set<number>();
+  if (id.cgroup !== null) {
+    for (const pid of id.cgroup.members()) out.add(pid);
+    if (!thorough) return [...out];
+  }
+  const self = process.pid;
+  const procs = listProcesses();
+  const selfSid = procs.find((p) => p.pid === self)?.sid ?? self;
+  const byParent = new Map<number, ProcStat[]>();
+  for (const p of procs) {
+    const list = byParent.get(p.ppid);
+    if (list === undefined) byParent.set(p.ppid, [p]);
+    else list.push(p);
+  }
+  const seeds = procs.filter(
+    (p) =>
+      p.pid === id.leader ||
+      p.pgid === id.leader ||
+      p.sid === id.leader ||
+      (p.ppid === self && p.sid !== selfSid && !isSpawnedByBun(p.pid) && carriesMarker(p.pid, id.marker)),
+  );
+  const queue = [...seeds];
+  for (let p = queue.pop(); p !== undefined; p = queue.pop()) {
+    if (p.pid === self || out.has(p.pid)) continue;
+    if (p.state !== "Z" && p.state !== "X") out.add(p.pid);
+    for (const child of byParent.get(p.pid) ?? []) queue.push(child);
+  }
+  out.delete(self);
+  return [...out];
+}
+
+/** Sends `signal` to the instance's process group and to every member (ESRCH ignored). */
+export function signalInstance(
+  id: InstanceIdentity,
+  signal: NodeJS.Signals,
+  members: readonly number[],
+): void {
+  try {
+    process.kill(-id.leader, signal);
+  } catch {
+    // the group is empty
+  }
+  for (const pid of members) {
+    if (pid === process.pid) continue;
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+function carriesMarker(pid: number, marker: Record<string, string>): boolean {
+  const keys = Object.keys(marker);
+  if (keys.length === 0) return false;
+  const env = readEnviron(pid);
+  return env !== null && keys.every((k) => env[k] === marker[k]);
+}

@@ -136,7 +136,7 @@ export class ChannelContext implements BusContext {
     if (members === undefined) return RESOLVED;
     const pending: Promise<void>[] = [];
     for (const member of [...members]) {
-      const sent = this.send(member, msg, options);
+      const sent = this.send(member, addressed(msg, member), options);
       if (sent !== RESOLVED) pending.push(sent);
     }
     return pending.length === 0 ? RESOLVED : Promise.all(pending).then(noop);
@@ -152,8 +152,9 @@ export class ChannelContext implements BusContext {
     const failed = (error: Error) => this.waiters.fail(id, error);
     for (const member of members) {
       const queue = this.queues.get(member);
-      if (queue === undefined || queue.offer(msg)) continue;
-      this.waiters.parked(waiting.entry, queue.block(msg, noop, failed));
+      const copy = addressed(msg, member);
+      if (queue === undefined || queue.offer(copy)) continue;
+      this.waiters.parked(waiting.entry, queue.block(copy, noop, failed));
     }
     return waiting.promise;
   }
@@ -208,3 +209,9 @@ export class ChannelContext implements BusContext {
 }
 
 function noop(): void {}
+
+/** Each member gets the message addressed to itself (same header), so its response names it. */
+function addressed(msg: Message, member: string): Message {
+  if (msg.route.destination === member) return msg;
+  return { header: msg.header, route: { ...msg.route, destination: member }, content: msg.content };
+}

@@ -36,7 +36,6 @@ export class SocketServer implements ConnectionHost {
   private readonly log: Logger;
   private readonly maxFrameBytes: number;
   private readonly window: number;
-  private readonly links = new Map<string, RemoteLink>();
   private readonly conns = new Set<ServerConnection>();
   private listener: UnixSocketListener<ServerConnection | undefined> | null = null;
   private nextConnId = 1;
@@ -93,7 +92,7 @@ export class SocketServer implements ConnectionHost {
 
   register(conn: ServerConnection, reg: ModuleRegistration): { welcome: WelcomeModule; attach: () => void } {
     const name = reg.n;
-    let link = this.links.get(name);
+    let link = this.link(name);
     const holder = link?.connection;
     if (holder !== undefined && holder !== null && holder !== conn) {
       throw new OpenEdgeError("ERR_CONFLICT", `module "${name}" is already connected`, {
@@ -127,12 +126,12 @@ export class SocketServer implements ConnectionHost {
   }
 
   ack(conn: ServerConnection, module: string, seq: number): void {
-    const link = this.links.get(module);
+    const link = this.link(module);
     if (link !== undefined && link.connection === conn) link.ack(seq);
   }
 
   unregister(conn: ServerConnection, module: string): void {
-    const link = this.links.get(module);
+    const link = this.link(module);
     if (link === undefined) return;
     const holder = link.connection;
     if (holder !== null && holder !== conn) {
@@ -165,12 +164,16 @@ export class SocketServer implements ConnectionHost {
     );
     queue.remote = link;
     queue.onClose = () => {
-      if (this.links.get(name) === link) this.links.delete(name);
       const holder = link.connection;
       if (holder !== null) link.detach(holder);
     };
-    this.links.set(name, link);
     return link;
+  }
+
+  /** The link lives on the queue, so a server restarted on the same context finds its remotes again. */
+  private link(module: string): RemoteLink | undefined {
+    const remote = this.context.queue(module)?.remote;
+    return remote instanceof RemoteLink ? remote : undefined;
   }
 
   private undeliverable(module: string, msg: Message, error: unknown): void {
@@ -203,7 +206,7 @@ export class SocketServer implements ConnectionHost {
     conn.fs.closedByPeer();
     this.conns.delete(conn);
     for (const name of conn.modules) {
-      const link = this.links.get(name);
+      const link = this.link(name);
       if (link !== undefined) link.detach(conn);
     }
     if (conn.modules.size > 0) {

@@ -86,3 +86,24 @@ export class BatchClock {
     for (const t of due) t();
   }
 }
+
+/** A raw unix-socket client for byte-level tests: what it received, and whether the server closed it. */
+export async function rawClient(path: string) {
+  const state = { closed: false, received: [] as Uint8Array[] };
+  const socket = await Bun.connect({
+    unix: path,
+    socket: {
+      data(_s, chunk) {
+        state.received.push(new Uint8Array(chunk));
+      },
+      close() {
+        state.closed = true;
+      },
+    },
+  });
+  return {
+    state,
+    write: (bytes: Uint8Array | string) => socket.write(bytes),
+    end: () => socket.end(),
+  };
+}

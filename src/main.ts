@@ -7,10 +7,13 @@ import { formatUsage, parseArgs, UsageError } from "./cli/args.ts";
 import { checkCommand } from "./cli/check.ts";
 import type { CliContext, Command } from "./cli/context.ts";
 import { initCommand } from "./cli/init.ts";
+import { logsCommand } from "./cli/logs.ts";
+import { psCommand } from "./cli/ps.ts";
 import { serviceCommand } from "./cli/service.ts";
 import { startCommand } from "./cli/start.ts";
 import { statusCommand } from "./cli/status.ts";
 import { stopCommand } from "./cli/stop.ts";
+import { updateCommand } from "./cli/update.ts";
 import { versionCommand } from "./cli/version.ts";
 import { errorMessage, isOpenEdgeError } from "./lib/errors.ts";
 import { isCompiled } from "./version.ts";
@@ -19,6 +22,9 @@ const COMMANDS: readonly Command[] = [
   startCommand,
   stopCommand,
   statusCommand,
+  psCommand,
+  logsCommand,
+  updateCommand,
   checkCommand,
   initCommand,
   serviceCommand,

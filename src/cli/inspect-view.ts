@@ -32,11 +32,28 @@ export function instanceViews(inspect: unknown, now: number): InstanceView[] {
   const rows: InstanceView[] = [];
   for (const s of list(record(inspect).services)) {
     const service = record(s);
+    if (service.status === "failed" || service.status === "running") {
+      if (list(service.instances).length === 0) {
+        rows.push({
+          service: String(service.name ?? "?"),
+          instance: "-",
+          status:
+            service.status === "failed"
+              ? `failed: ${String(service.error ?? "")}`
+              : `running (${String(service.placement ?? "inproc")})`,
+          restarts: 0,
+          pid: "-",
+          cpu: "-",
+          memory: "-",
+          uptime: "-",
+        });
+        continue;
+      }
+    }
     for (const i of list(service.instances)) {
       const inst = record(i);
-      const stats = record(inst.process_stats ?? inst.stats);
-      const cpu = num(stats.cpu_percent ?? inst.cpu_percent);
-      const rss = num(stats.rss ?? inst.mem_rss);
+      const cpu = num(inst.cpu_percent);
+      const rss = num(inst.mem_rss_bytes);
       const started = typeof inst.start_time === "string" ? Date.parse(inst.start_time) : Number.NaN;
       const running = inst.status === "running";
       rows.push({

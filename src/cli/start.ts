@@ -2,13 +2,24 @@
 // the master's dependencies from configuration and the process environment.
 
 import { existsSync } from "node:fs";
+import { setChildSubreaper } from "../../native/libc.ts";
+import { builtinImage, type OpenEdgeConfig } from "../config/index.ts";
+import { NativeEngine, StateFile } from "../engine/index.ts";
 import { systemClock } from "../lib/clock.ts";
 import { Master, workPaths } from "../master/index.ts";
+import { HostProbe } from "../probe/index.ts";
 import { loadApplication, loadStaticConfig } from "./config-loading.ts";
 import type { Command } from "./context.ts";
 import { writeExampleWorkDir } from "./init.ts";
 import { buildMasterLogging } from "./logging.ts";
-import { CONFIG_FLAG, resolveWorkDir, WORKDIR_FLAG } from "./workdir.ts";
+import { CONFIG_FLAG, resolveWorkDir, selfCommand, WORKDIR_FLAG } from "./workdir.ts";
+
+/** Instances reach the API through a symlink to its unix socket; a TCP-only API gets the default path. */
+function apiSocketPath(config: OpenEdgeConfig, workDir: string): string {
+  return config.server.endpoint.kind === "unix"
+    ? config.server.endpoint.path
+    : `${workDir}/var/run/openedge.sock`;
+}
 
 export const startCommand: Command = {
   spec: {
@@ -36,12 +47,37 @@ export const startCommand: Command = {
       for (const warning of loaded.warnings) log.warn("config_warning", { file: loaded.file, warning });
     }
 
+    const subreaper = setChildSubreaper();
+    if (!subreaper.ok) log.warn("subreaper_unavailable", { reason: subreaper.reason });
+    const hostEnv = Object.fromEntries(
+      Object.entries(ctx.env).filter((e): e is [string, string] => typeof e[1] === "string"),
+    );
+    const engine = new NativeEngine({
+      workDir,
+      apiSocketPath: apiSocketPath(staticConfig.config, workDir),
+      log,
+      clock: systemClock,
+      hostEnv,
+      isBuiltin: (image) => builtinImage(image) !== null,
+      builtinCommand: (spec) => [
+        ...selfCommand(ctx),
+        "module",
+        builtinImage(spec.image) ?? spec.image,
+        "-w",
+        workDir,
+      ],
+    });
     const master = new Master({
       paths,
       config: staticConfig.config,
       app: application.config,
       log,
       clock: systemClock,
+      engine,
+      stateFile: new StateFile(paths.statsFile, log),
+      probe: new HostProbe({ workDir, clock: systemClock, log }),
+      catalog: {},
+      env: ctx.env,
     });
 
     let signals = 0;

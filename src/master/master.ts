@@ -1,13 +1,23 @@
-// The master's lifecycle: take the pid lock, prepare the work dir, bring the application up, and on
-// shutdown take it down in reverse order, releasing everything it holds.
+// The master's lifecycle: take the pid lock, reap what a crashed predecessor left, serve the API, run
+// the application; on shutdown take it down in reverse order and release everything it holds.
 
-import { mkdirSync, rmSync } from "node:fs";
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { ADMIN_USER, ApiServer, createRoutes, TokenStore } from "../api/index.ts";
 import type { ApplicationConfig, OpenEdgeConfig } from "../config/index.ts";
+import type { Engine, StateFile } from "../engine/index.ts";
+import { Supervisor } from "../engine/index.ts";
 import type { Clock } from "../lib/clock.ts";
 import type { Logger } from "../log/index.ts";
+import type { HostProbe } from "../probe/index.ts";
 import { REVISION, VERSION } from "../version.ts";
+import { MasterApiBackend } from "./api-backend.ts";
+import { ApplicationRunner } from "./application-runner.ts";
+import type { BuiltinCatalog } from "./builtin-host.ts";
+import { buildInspect } from "./inspect.ts";
+import { OtaLog } from "./ota-log.ts";
 import type { WorkPaths } from "./paths.ts";
 import { acquirePidLock, type PidLock } from "./pid-lock.ts";
+import { Updater } from "./updater.ts";
 
 export interface MasterDeps {
   paths: WorkPaths;
@@ -15,6 +25,14 @@ export interface MasterDeps {
   app: ApplicationConfig;
   log: Logger;
   clock: Clock;
+  engine: Engine;
+  stateFile: StateFile;
+  probe: HostProbe;
+  catalog: BuiltinCatalog;
+  /** The master's environment, for `{{.ENV}}` placeholders in updated applications. */
+  env: Record<string, string | undefined>;
+  /** Update health check: how long each new instance must keep running, and how long to wait for it. */
+  health?: { healthyMs: number; timeoutMs: number };
 }
 
 type MasterState = "new" | "starting" | "running" | "stopping" | "stopped";
@@ -23,6 +41,10 @@ export class Master {
   private state: MasterState = "new";
   private lock: PidLock | null = null;
   private startedAt = 0;
+  private api: ApiServer | null = null;
+  private ota: OtaLog | null = null;
+  private runner: ApplicationRunner | null = null;
+  private readonly tokens = new TokenStore();
   private readonly log: Logger;
   private resolveStopped!: () => void;
   /** Settles once the master has fully stopped. */
@@ -37,13 +59,12 @@ export class Master {
   async start(): Promise<void> {
     if (this.state !== "new") throw new Error(`master already ${this.state}`);
     this.state = "starting";
-    const { paths, config, app, clock } = this.deps;
+    const { paths, config, app, clock, engine, stateFile, probe } = this.deps;
     const t0 = clock.monotonic();
     this.lock = acquirePidLock(paths.pidFile);
     try {
-      for (const dir of [paths.runDir, paths.servicesRunDir, paths.logDir, paths.dbDir]) {
+      for (const dir of [paths.runDir, paths.servicesRunDir, paths.logDir, paths.dbDir])
         mkdirSync(dir, { recursive: true });
-      }
       this.removeSockets();
       this.log.info("master_config_loaded", {
         workdir: paths.root,
@@ -53,16 +74,72 @@ export class Master {
         services: app.services.map((s) => s.name),
         volumes: app.volumes.length,
       });
+
+      const leftovers = await engine.reapLeftovers(stateFile.load());
+      if (leftovers.reaped.length > 0 || leftovers.gone.length > 0) {
+        this.log.warn("leftovers_reaped", {
+          reaped: leftovers.reaped.map((r) => r.instance),
+          gone: leftovers.gone.map((r) => r.instance),
+        });
+      }
+      stateFile.save([]);
+
+      const supervisor = new Supervisor({ engine, clock, log: this.deps.log, state: stateFile });
+      const facts = probe.software();
+      const runner = new ApplicationRunner({
+        supervisor,
+        tokens: this.tokens,
+        catalog: this.deps.catalog,
+        config,
+        host: { os: facts.os, id: facts.host_id },
+        log: this.deps.log,
+      });
+      this.runner = runner;
+      this.ota = new OtaLog(config.otalog, () => clock.now());
+      const health = this.deps.health ?? { healthyMs: 3000, timeoutMs: 30_000 };
+      const updater = new Updater({
+        runner,
+        supervisor,
+        paths,
+        ota: this.ota,
+        env: this.deps.env,
+        log: this.deps.log,
+        healthyMs: health.healthyMs,
+        healthTimeoutMs: health.timeoutMs,
+      });
+      const inspect = () =>
+        buildInspect({
+          runner,
+          supervisor,
+          probe,
+          config,
+          workDir: paths.root,
+          now: () => clock.now(),
+          lastError: () => updater.error,
+        });
+      const backend = new MasterApiBackend({ runner, supervisor, updater, inspect, logDir: paths.logDir });
+      this.api = new ApiServer(
+        createRoutes({ backend, tokens: this.tokens, log: this.deps.log.child({ module: "api" }) }),
+        this.deps.log.child({ module: "api" }),
+      );
+      this.api.listen(config.server.endpoint);
+      if (config.server.tcp) this.api.listen(config.server.tcp.endpoint);
+      this.writeAdminToken();
+
+      runner.setApplication(app);
+      const failures = await runner.startServices(app.services);
       this.startedAt = clock.now();
       this.state = "running";
       this.log.info("master_ready", {
         version: VERSION,
         revision: REVISION,
         pid: process.pid,
+        services: app.services.length,
+        failed: failures.map((f) => f.service),
         startup_ms: Math.round(clock.monotonic() - t0),
       });
     } catch (err) {
-      this.release();
+      await this.release();
       this.state = "stopped";
       this.resolveStopped();
       throw err;
@@ -73,10 +150,17 @@ export class Master {
     if (this.state === "stopping" || this.state === "stopped") return this.stopped;
     this.state = "stopping";
     this.log.info("master_stopping", { reason, uptime_ms: this.deps.clock.now() - this.startedAt });
-    this.release();
+    await this.release();
     this.state = "stopped";
     this.log.info("master_stopped", { reason });
     this.resolveStopped();
+  }
+
+  private writeAdminToken(): void {
+    const file = this.deps.paths.adminTokenFile;
+    rmSync(file, { force: true });
+    writeFileSync(file, `${this.tokens.issue(ADMIN_USER)}\n`, { mode: 0o600 });
+    chmodSync(file, 0o600);
   }
 
   private removeSockets(): void {
@@ -88,7 +172,16 @@ export class Master {
     return server.endpoint.kind === "unix" ? [server.endpoint.path, bus.socket] : [bus.socket];
   }
 
-  private release(): void {
+  private async release(): Promise<void> {
+    try {
+      await this.runner?.stopAll();
+    } catch (err) {
+      this.log.error("application_stop_failed", { error: err });
+    }
+    await this.api?.close();
+    await this.deps.engine.close();
+    this.ota?.close();
+    rmSync(this.deps.paths.adminTokenFile, { force: true });
     this.removeSockets();
     this.lock?.release();
     this.lock = null;

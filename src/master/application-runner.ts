@@ -1,0 +1,154 @@
+// Runs an application: each service on the engine (through the supervisor) or inside the master (a
+// built-in module), in list order, stopped in reverse. Keeps per-service tokens, start failures and the
+// stats services report about themselves, for inspect.
+
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { TokenStore } from "../api/index.ts";
+import type { ApplicationConfig, OpenEdgeConfig, ServiceConfig } from "../config/index.ts";
+import type { Supervisor } from "../engine/index.ts";
+import { errorMessage, OpenEdgeError } from "../lib/errors.ts";
+import type { Logger } from "../log/index.ts";
+import { type BuiltinCatalog, type InprocService, placementOf } from "./builtin-host.ts";
+import { toServiceSpec } from "./service-spec.ts";
+import { systemEnv } from "./system-env.ts";
+
+export interface RunnerDeps {
+  supervisor: Supervisor;
+  tokens: TokenStore;
+  catalog: BuiltinCatalog;
+  config: OpenEdgeConfig;
+  host: { os: string; id: string };
+  log: Logger;
+}
+
+type ServiceState =
+  | { kind: "engine" }
+  | { kind: "inproc"; handle: InprocService }
+  | { kind: "failed"; reason: string };
+
+export const EMPTY_APPLICATION: ApplicationConfig = { version: "", services: [], volumes: [] };
+
+export class ApplicationRunner {
+  private current: ApplicationConfig = EMPTY_APPLICATION;
+  private readonly states = new Map<string, ServiceState>();
+  private readonly reports = new Map<string, Map<string, Record<string, unknown>>>();
+  private readonly log: Logger;
+
+  constructor(private readonly deps: RunnerDeps) {
+    this.log = deps.log.child({ module: "application" });
+  }
+
+  get application(): ApplicationConfig {
+    return this.current;
+  }
+
+  /** Sets the application whose services the next start/stop calls refer to. */
+  setApplication(app: ApplicationConfig): void {
+    this.current = app;
+  }
+
+  /** Starts the services in order; returns the ones that failed (each already logged). */
+  async startServices(services: readonly ServiceConfig[]): Promise<{ service: string; error: string }[]> {
+    const failures: { service: string; error: string }[] = [];
+    for (const service of services) {
+      try {
+        await this.startService(service);
+      } catch (err) {
+        const error = errorMessage(err);
+        this.states.set(service.name, { kind: "failed", reason: error });
+        this.log.error("service_start_failed", { service: service.name, image: service.image, error });
+        failures.push({ service: service.name, error });
+      }
+    }
+    return failures;
+  }
+
+  /** Stops the services in reverse order of the list. */
+  async stopServices(services: readonly ServiceConfig[]): Promise<void> {
+    for (const service of [...services].reverse()) await this.stopService(service.name);
+  }
+
+  async stopAll(): Promise<void> {
+    await this.stopServices(this.current.services);
+  }
+
+  state(service: string): ServiceState | undefined {
+    return this.states.get(service);
+  }
+
+  report(service: string, instance: string, stats: Record<string, unknown>): void {
+    if (!this.states.has(service)) {
+      throw new OpenEdgeError("ERR_NOT_FOUND", `service "${service}" is not running`, {
+        details: { service },
+      });
+    }
+    let byInstance = this.reports.get(service);
+    if (byInstance === undefined) {
+      byInstance = new Map();
+      this.reports.set(service, byInstance);
+    }
+    byInstance.set(instance, { ...byInstance.get(instance), ...stats });
+  }
+
+  reported(service: string, instance: string): Record<string, unknown> | undefined {
+    return this.reports.get(service)?.get(instance);
+  }
+
+  private async startService(service: ServiceConfig): Promise<void> {
+    const { supervisor, tokens, catalog, config, host } = this.deps;
+    const app = this.current;
+    for (const m of service.mounts) {
+      const volume = app.volumes.find((v) => v.name === m.name);
+      if (volume) mkdirSync(volume.hostPath, { recursive: true });
+    }
+    const token = tokens.issue(service.name);
+    if (placementOf(service) === "engine") {
+      const spec = toServiceSpec(service, app, config.grace);
+      await supervisor.startService(spec, (instance) =>
+        systemEnv({
+          hostOs: host.os,
+          hostId: host.id,
+          mode: config.mode,
+          service: service.name,
+          instance,
+          token,
+        }),
+      );
+      this.states.set(service.name, { kind: "engine" });
+      return;
+    }
+    const builtin = service.builtin ?? "";
+    const factory = catalog[service.builtin ?? "openedge-hub"];
+    if (factory === undefined) {
+      throw new OpenEdgeError("ERR_NOT_FOUND", `built-in module ${builtin} is not part of this build yet`, {
+        details: { service: service.name, image: service.image },
+      });
+    }
+    const mounts: Record<string, string> = {};
+    for (const m of service.mounts) {
+      const volume = app.volumes.find((v) => v.name === m.name);
+      if (volume) mounts[m.path] = volume.hostPath;
+    }
+    const handle = await factory({
+      service,
+      mounts,
+      log: this.deps.log.child({ module: builtin, service: service.name }),
+    });
+    this.states.set(service.name, { kind: "inproc", handle });
+    this.log.info("builtin_started", {
+      service: service.name,
+      image: service.image,
+      config: join(mounts["etc/openedge"] ?? "", "service.yml"),
+    });
+  }
+
+  private async stopService(name: string): Promise<void> {
+    const state = this.states.get(name);
+    this.states.delete(name);
+    this.reports.delete(name);
+    this.deps.tokens.revoke(name);
+    if (state?.kind === "engine") await this.deps.supervisor.stopService(name);
+    else if (state?.kind === "inproc") await state.handle.stop();
+  }
+}

@@ -1,0 +1,37 @@
+// Where built-in images run. Function runtimes and `isolation: process` services are child processes
+// of this same executable (`openedge module <name>`) under the engine; the other built-ins run inside
+// the master as beehive modules, provided by factories listed explicitly when the master is assembled.
+
+import type { BuiltinName, ServiceConfig } from "../config/index.ts";
+import type { Logger } from "../log/index.ts";
+
+/** Built-ins that are always separate processes: each instance serves one function's invocations. */
+const PROCESS_ONLY: ReadonlySet<BuiltinName> = new Set([
+  "openedge-function-node",
+  "openedge-function-python3",
+]);
+
+export type Placement = "engine" | "inproc";
+
+export function placementOf(service: ServiceConfig): Placement {
+  if (service.builtin === null) return "engine";
+  if (PROCESS_ONLY.has(service.builtin) || service.isolation === "process") return "engine";
+  return "inproc";
+}
+
+/** A built-in running inside the master; `stop` resolves once it has released everything. */
+export interface InprocService {
+  stop(): Promise<void>;
+  inspect?(): Record<string, unknown>;
+}
+
+export interface BuiltinContext {
+  service: ServiceConfig;
+  /** Absolute host paths of the service's mounts, by mount path (`etc/openedge` → its service.yml). */
+  mounts: Record<string, string>;
+  log: Logger;
+}
+
+export type BuiltinFactory = (ctx: BuiltinContext) => Promise<InprocService>;
+
+export type BuiltinCatalog = Partial<Record<BuiltinName, BuiltinFactory>>;

@@ -1,0 +1,129 @@
+// GET /metrics: Prometheus text exposition built from the same data as inspect — per-instance cpu,
+// memory, restarts and status, host cpu/memory/disk, and the bus queues.
+
+type Labels = Record<string, string>;
+
+class Exposition {
+  private readonly lines: string[] = [];
+  private readonly declared = new Set<string>();
+
+  metric(
+    name: string,
+    type: "gauge" | "counter",
+    help: string,
+    labels: Labels,
+    value: number | undefined,
+  ): void {
+    if (value === undefined || !Number.isFinite(value)) return;
+    if (!this.declared.has(name)) {
+      this.declared.add(name);
+      this.lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    }
+    const body = Object.entries(labels)
+      .map(([k, v]) => `${k}="${v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"`)
+      .join(",");
+    this.lines.push(`${name}${body === "" ? "" : `{${body}}`} ${value}`);
+  }
+
+  text(): string {
+    return `${this.lines.join("\n")}\n`;
+  }
+}
+
+function rec(value: unknown): Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : {};
+}
+
+function numberOf(value: unknown): number | undefined {
+  return typeof value === "number" ? value : undefined;
+}
+
+const STATUSES = ["starting", "running", "restarting", "stopping", "stopped", "exited", "failed"];
+
+/** Renders the inspect document (and bus statistics, when given) as Prometheus text. */
+export function renderMetrics(
+  inspect: Record<string, unknown>,
+  bus?: Record<string, Record<string, number>>,
+): string {
+  const out = new Exposition();
+  out.metric("openedge_up", "gauge", "1 while the master runs", {}, 1);
+  const hw = rec(inspect.hardware);
+  const cpu = rec(hw.cpu_stats);
+  const mem = rec(hw.mem_stats);
+  const disk = rec(hw.disk_stats);
+  out.metric(
+    "openedge_host_cpu_used_percent",
+    "gauge",
+    "Host CPU use over the last interval",
+    {},
+    numberOf(cpu.used_percent),
+  );
+  out.metric("openedge_host_memory_total_bytes", "gauge", "Host memory", {}, numberOf(mem.total));
+  out.metric("openedge_host_memory_used_bytes", "gauge", "Host memory in use", {}, numberOf(mem.used));
+  out.metric("openedge_host_swap_used_bytes", "gauge", "Host swap in use", {}, numberOf(mem.swap_used));
+  out.metric(
+    "openedge_host_disk_total_bytes",
+    "gauge",
+    "Size of the work dir's file system",
+    {},
+    numberOf(disk.total),
+  );
+  out.metric(
+    "openedge_host_disk_used_bytes",
+    "gauge",
+    "Used space of the work dir's file system",
+    {},
+    numberOf(disk.used),
+  );
+  for (const s of Array.isArray(inspect.services) ? inspect.services : []) {
+    const service = rec(s);
+    for (const i of Array.isArray(service.instances) ? service.instances : []) {
+      const inst = rec(i);
+      const labels = { service: String(service.name), instance: String(inst.name) };
+      out.metric(
+        "openedge_instance_cpu_percent",
+        "gauge",
+        "Instance CPU use (100 = one core)",
+        labels,
+        numberOf(inst.cpu_percent),
+      );
+      out.metric(
+        "openedge_instance_memory_rss_bytes",
+        "gauge",
+        "Instance resident memory",
+        labels,
+        numberOf(inst.mem_rss_bytes),
+      );
+      out.metric(
+        "openedge_instance_restarts_total",
+        "counter",
+        "Restarts of the instance",
+        labels,
+        numberOf(inst.restarts),
+      );
+      for (const status of STATUSES) {
+        out.metric(
+          "openedge_instance_status",
+          "gauge",
+          "1 for the instance's current status",
+          { ...labels, status },
+          inst.status === status ? 1 : 0,
+        );
+      }
+    }
+  }
+  for (const [module, stats] of Object.entries(bus ?? {})) {
+    for (const [key, value] of Object.entries(stats)) {
+      out.metric(
+        `openedge_bus_${key}`,
+        key.endsWith("total") ? "counter" : "gauge",
+        `Beehive bus ${key.replace(/_/g, " ")}`,
+        { module },
+        value,
+      );
+    }
+  }
+  return out.text();
+}

@@ -34,7 +34,15 @@ export function buildMasterLogging(config: OpenEdgeConfig, ctx: CliContext): Mas
   const { logger } = config;
   const sinks: LogSink[] = [];
   sinks.push(
-    new FileSink({ path: logger.file, maxBytes: logger.size.max, keep: logger.backup.max }, logger.format),
+    new FileSink(
+      {
+        path: logger.file,
+        maxBytes: logger.size.max,
+        keep: logger.backup.max,
+        maxAgeMs: logger.age.max * DAY_MS,
+      },
+      logger.format,
+    ),
   );
   if (consoleWanted(logger.console, ctx)) sinks.push(new ConsoleSink(ctx.stdoutIsTTY ? "text" : "json"));
   return {

@@ -61,8 +61,11 @@ export class RemoteLink implements RemoteState {
     return this.conn;
   }
 
-  /** Hands the module to `conn`; `epoch`/`consumed` come from the client's registration. */
-  attach(conn: LinkConnection, epoch: string, consumed: number): void {
+  /**
+   * Hands the module to `conn`; `epoch`/`consumed` come from the client's registration. Returns how
+   * many unacknowledged messages were written again.
+   */
+  attach(conn: LinkConnection, epoch: string, consumed: number): number {
     this.conn = conn;
     if (epoch === this.epoch) this.prune(consumed);
     for (const entry of this.unacked.drain()) {
@@ -74,8 +77,10 @@ export class RemoteLink implements RemoteState {
       }
       this.unacked.push(entry);
     }
+    const resent = this.unacked.size;
     this.queue.setConsumer(this.consumer);
     this.pump();
+    return resent;
   }
 
   detach(conn: LinkConnection): void {

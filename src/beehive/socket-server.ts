@@ -114,13 +114,9 @@ export class SocketServer implements ConnectionHost {
       welcome: { n: name, e: created.epoch },
       attach: () => {
         if (conn.fs.isClosed) return;
-        created.attach(conn, reg.e, reg.a);
-        this.log.info("bus_remote_module_attached", {
-          module: name,
-          conn: conn.id,
-          resent: created.inflight,
-          queued: created.queue.depth,
-        });
+        const queued = created.queue.depth;
+        const resent = created.attach(conn, reg.e, reg.a);
+        this.log.info("bus_remote_module_attached", { module: name, conn: conn.id, resent, queued });
       },
     };
   }

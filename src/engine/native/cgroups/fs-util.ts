@@ -1,6 +1,6 @@
 // Small file helpers for cgroupfs: values are short text files whose writes fail with meaningful errnos.
 
-import { readFileSync, rmdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
 
 export function readText(path: string): string | null {
   try {
@@ -65,5 +65,16 @@ export async function removeDir(
       if (code !== "EBUSY" || i >= attempts) return `${code ?? "error"} removing ${path}`;
     }
     await sleep(25);
+  }
+}
+
+/** mkdir of one level (the group above must exist: it is ours); null when it exists or was made. */
+export function makeDir(path: string): string | null {
+  try {
+    mkdirSync(path);
+    return null;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code === "EEXIST" ? null : `${code ?? "error"} creating ${path}`;
   }
 }

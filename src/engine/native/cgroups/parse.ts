@@ -57,7 +57,8 @@ export function parseMountinfo(text: string): CgroupMount[] {
 export function groupDir(mount: CgroupMount, path: string): string | null {
   const root = mount.root === "/" ? "" : mount.root.replace(/\/+$/, "");
   if (root !== "" && path !== root && !path.startsWith(`${root}/`)) return null;
-  return join(mount.mountPoint, path.slice(root.length));
+  const dir = join(mount.mountPoint, path.slice(root.length));
+  return dir.length > 1 ? dir.replace(/\/+$/, "") : dir;
 }
 
 export interface V1Hierarchy {

@@ -1,11 +1,11 @@
 // cgroup v1: one directory per hierarchy (memory, pids, cpu, cpuacct, cpuset) under our own group in
 // each, `<group>/<parent>/<instance>`; the child joins them all before exec.
 
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "../../../log/index.ts";
 import type { LimitsReport, ResourceSpec } from "../../types.ts";
-import { readKeyed, readNumber, readPids, readText, removeDir, writeValue } from "./fs-util.ts";
+import { makeDir, readKeyed, readNumber, readPids, readText, removeDir, writeValue } from "./fs-util.ts";
 import type { V1Hierarchy } from "./parse.ts";
 import type { CgroupHandle, CgroupManager } from "./types.ts";
 
@@ -46,10 +46,9 @@ export class CgroupV1Manager implements CgroupManager {
         continue;
       }
       const dir = join(h.dir, deps.parent);
-      try {
-        mkdirSync(dir, { recursive: true });
-      } catch (err) {
-        missing.set(c, `${(err as NodeJS.ErrnoException).code ?? "error"} creating ${dir}`);
+      const problem = makeDir(dir);
+      if (problem !== null) {
+        missing.set(c, problem);
         continue;
       }
       // A new cpuset group starts with no cpus and no mems, and no task can join it like that.
@@ -77,17 +76,16 @@ export class CgroupV1Manager implements CgroupManager {
       if (parent === undefined) return;
       const dir = join(parent, name);
       if (!created.includes(dir)) {
-        try {
-          mkdirSync(dir);
-          created.push(dir);
-        } catch (err) {
-          const code = (err as NodeJS.ErrnoException).code;
-          if (code !== "EEXIST") {
-            failed.set(c, `${code ?? "error"} creating ${dir}`);
-            return;
-          }
-          created.push(dir);
+        // The parent is made again if someone removed it while it was empty.
+        const problem =
+          makeDir(parent) ??
+          (c === "cpuset" ? inheritCpuset(join(parent, ".."), parent) : null) ??
+          makeDir(dir);
+        if (problem !== null) {
+          failed.set(c, problem);
+          return;
         }
+        created.push(dir);
       }
       leaves.set(c, dir);
     };

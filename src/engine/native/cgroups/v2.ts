@@ -3,11 +3,11 @@
 // processes"), so when our own group holds the master we move it into a leaf first (systemd:
 // Delegate=yes hands us the unit's subtree).
 
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "../../../log/index.ts";
 import type { LimitsReport, ResourceSpec } from "../../types.ts";
-import { readKeyed, readNumber, readPids, readText, removeDir, writeValue } from "./fs-util.ts";
+import { makeDir, readKeyed, readNumber, readPids, readText, removeDir, writeValue } from "./fs-util.ts";
 import type { CgroupHandle, CgroupManager } from "./types.ts";
 
 const WANTED = ["memory", "pids", "cpu", "cpuset"] as const;
@@ -48,14 +48,14 @@ export class CgroupV2Manager implements CgroupManager {
     const problem = enableBelow(deps.dir, wanted, deps);
     if (problem !== null) return { reason: problem };
     const parentDir = join(deps.dir, deps.parent);
-    try {
-      mkdirSync(parentDir, { recursive: true });
-    } catch (err) {
-      return { reason: `${(err as NodeJS.ErrnoException).code ?? "error"} creating ${parentDir}` };
-    }
+    const made = makeDir(parentDir);
+    if (made !== null) return { reason: made };
     const enabledHere = words(readText(join(deps.dir, "cgroup.subtree_control")));
-    for (const c of wanted)
-      if (enabledHere.has(c)) writeValue(join(parentDir, "cgroup.subtree_control"), `+${c}`);
+    const parentControl = join(parentDir, "cgroup.subtree_control");
+    const enabledInParent = words(readText(parentControl));
+    for (const c of wanted) {
+      if (enabledHere.has(c) && !enabledInParent.has(c)) writeValue(parentControl, `+${c}`);
+    }
     const enabled = new Set(
       [...words(readText(join(parentDir, "cgroup.subtree_control")))].filter((c): c is Controller =>
         (WANTED as readonly string[]).includes(c),
@@ -69,7 +69,8 @@ export class CgroupV2Manager implements CgroupManager {
 
   create(name: string, resources: ResourceSpec): CgroupHandle {
     const dir = join(this.parentDir, name);
-    mkdirSync(dir, { recursive: true });
+    const made = makeDir(dir);
+    if (made !== null) throw new Error(made);
     const limits: LimitsReport = { enforced: true, via: "cgroup-v2", applied: {}, skipped: [] };
     const skip = (limit: string, reason: string): void => {
       limits.skipped.push({ limit, reason });
@@ -169,11 +170,8 @@ function enableBelow(dir: string, wanted: readonly Controller[], deps: V2Deps): 
   let err = writeValue(control, line);
   if (err?.startsWith("EBUSY") && deps.moveSelf) {
     const leaf = join(dir, MASTER_LEAF);
-    try {
-      mkdirSync(leaf, { recursive: true });
-    } catch (e) {
-      return `${(e as NodeJS.ErrnoException).code ?? "error"} creating ${leaf}`;
-    }
+    const made = makeDir(leaf);
+    if (made !== null) return made;
     const moved = writeValue(join(leaf, "cgroup.procs"), String(deps.pid));
     if (moved !== null) return `cannot move the master into ${leaf}: ${moved}`;
     deps.log.info("cgroup_master_moved", { to: leaf });

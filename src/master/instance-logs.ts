@@ -39,11 +39,13 @@ export function instanceLogFiles(logDir: string, service: string, instance?: str
   if (!existsSync(dir)) {
     throw new OpenEdgeError("ERR_NOT_FOUND", `no logs for service "${service}"`, { details: { service } });
   }
+  // by instance name, so `svc` comes before `svc.i1`
   const files = readdirSync(dir)
     .filter((f) => f.endsWith(".log"))
-    .filter((f) => instance === undefined || f === `${instance}.log`)
+    .map((f) => f.slice(0, -4))
+    .filter((name) => instance === undefined || name === instance)
     .sort()
-    .map((f) => join(dir, f));
+    .map((name) => join(dir, `${name}.log`));
   if (files.length === 0) {
     throw new OpenEdgeError(
       "ERR_NOT_FOUND",

@@ -32,6 +32,7 @@ async function compile(target: Target, revision: string): Promise<void> {
     process.execPath,
     "build",
     "--compile",
+    "--bytecode",
     "--minify-syntax",
     "--minify-whitespace",
     "--sourcemap=none",

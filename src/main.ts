@@ -80,7 +80,8 @@ export async function runCli(ctx: CliContext): Promise<number> {
 
 if (import.meta.main) {
   const compiled = isCompiled();
-  const code = await runCli({
+  // no top-level await: the compiled executable is built with --bytecode, which needs none
+  void runCli({
     argv: process.argv.slice(2),
     env: process.env,
     cwd: process.cwd(),
@@ -90,6 +91,5 @@ if (import.meta.main) {
     stdout: (t) => writeSync(1, t),
     stderr: (t) => writeSync(2, t),
     stdoutIsTTY: process.stdout.isTTY === true,
-  });
-  process.exit(code);
+  }).then((code) => process.exit(code));
 }

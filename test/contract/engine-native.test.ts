@@ -6,6 +6,7 @@ import { existsSync, lstatSync, mkdirSync, readFileSync, writeFileSync } from "n
 import { join } from "node:path";
 import { setChildSubreaper } from "../../native/libc.ts";
 import { NoCgroups, StateFile, stateFilePath } from "../../src/engine/index.ts";
+import { instanceMembers, signalInstance } from "../../src/engine/native/members.ts";
 import { childrenOf, pidAlive, readStat } from "../../src/engine/native/procfs.ts";
 import { isOpenEdgeError } from "../../src/lib/errors.ts";
 import { type NativeHarness, nativeHarness, waitFor, waitForFile } from "../fixtures/engine/harness.ts";
@@ -141,6 +142,23 @@ for (const mode of ["cgroups", "no cgroups"] as const) {
     });
   });
 }
+
+describe("native recycled pids", () => {
+  test("a leader pid now used by another process is neither a member nor signalled", async () => {
+    const other = Bun.spawn({ cmd: ["/bin/sleep", "30"], detached: true });
+    try {
+      const startTime = readStat(other.pid)?.startTime ?? 0;
+      const id = { leader: other.pid, leaderStartTime: startTime + 1, cgroup: null, marker: {} };
+      expect(instanceMembers(id, true)).toEqual([]);
+      signalInstance(id, "SIGKILL", []);
+      expect(pidAlive(other.pid)).toBe(true);
+      expect(instanceMembers({ ...id, leaderStartTime: startTime }, true)).toEqual([other.pid]);
+    } finally {
+      other.kill("SIGKILL");
+      await other.exited;
+    }
+  });
+});
 
 describe("native output capture", () => {
   test("stdout and stderr go to the instance log, rotated by size", async () => {

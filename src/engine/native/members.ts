@@ -4,11 +4,13 @@
 
 import type { CgroupHandle } from "./cgroups/index.ts";
 import { isSpawnedByBun } from "./children.ts";
-import { listProcesses, type ProcStat, readEnviron } from "./procfs.ts";
+import { listProcesses, type ProcStat, readEnviron, readStat } from "./procfs.ts";
 
 export interface InstanceIdentity {
   /** Pid of the process we spawned; it leads the instance's session and process group. */
   leader: number;
+  /** The leader's start time (/proc stat field 22), 0 when unknown: tells our leader from a recycled pid. */
+  leaderStartTime: number;
   cgroup: CgroupHandle | null;
   /** Environment entries every process of the instance inherits (OPENEDGE_SERVICE_*). */
   marker: Record<string, string>;
@@ -30,11 +32,15 @@ export function instanceMembers(id: InstanceIdentity, thorough: boolean): number
     if (list === undefined) byParent.set(p.ppid, [p]);
     else list.push(p);
   }
+  // The kernel keeps a pid reserved while it names a live group or session, so once the leader's pid
+  // belongs to a different process our group and session are empty and those ids are someone else's.
+  const ours = !leaderRecycled(
+    id,
+    procs.find((p) => p.pid === id.leader),
+  );
   const seeds = procs.filter(
     (p) =>
-      p.pid === id.leader ||
-      p.pgid === id.leader ||
-      p.sid === id.leader ||
+      (ours && (p.pid === id.leader || p.pgid === id.leader || p.sid === id.leader)) ||
       (p.ppid === self && p.sid !== selfSid && !isSpawnedByBun(p.pid) && carriesMarker(p.pid, id.marker)),
   );
   const queue = [...seeds];
@@ -53,10 +59,12 @@ export function signalInstance(
   signal: NodeJS.Signals,
   members: readonly number[],
 ): void {
-  try {
-    process.kill(-id.leader, signal);
-  } catch {
-    // the group is empty
+  if (!leaderRecycled(id, readStat(id.leader))) {
+    try {
+      process.kill(-id.leader, signal);
+    } catch {
+      // the group is empty
+    }
   }
   for (const pid of members) {
     if (pid === process.pid) continue;
@@ -73,4 +81,13 @@ function carriesMarker(pid: number, marker: Record<string, string>): boolean {
   if (keys.length === 0) return false;
   const env = readEnviron(pid);
   return env !== null && keys.every((k) => env[k] === marker[k]);
+}
+
+function leaderRecycled(id: InstanceIdentity, leader: ProcStat | null | undefined): boolean {
+  return (
+    leader !== null &&
+    leader !== undefined &&
+    id.leaderStartTime !== 0 &&
+    leader.startTime !== id.leaderStartTime
+  );
 }

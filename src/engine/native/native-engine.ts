@@ -102,21 +102,21 @@ export class NativeEngine implements Engine {
     const { workDir, clock } = this.deps;
     const dir = instanceDirPath(workDir, spec.name, instance);
     const command = this.command(spec, instance, dir);
+    const fullEnv = composeEnv(this.deps.hostEnv, spec.env, env);
     createInstanceDir(dir, spec.mounts, this.deps.apiSocketPath);
 
     const { cgroup, limits } = this.cgroupFor(spec, instance);
     if (!limits.enforced) {
       this.log.warn("limits_not_enforced", { service: spec.name, instance, reason: limits.reason });
     }
-    const logFile = new RotatingFile({
-      path: join(workDir, "var/log/openedge", spec.name, `${instance}.log`),
-      ...(this.deps.logLimits ?? DEFAULT_LOG_LIMITS),
-    });
-    const fullEnv = composeEnv(this.deps.hostEnv, spec.env, env);
-    const plan = launchPlan(command, instance, cgroup?.procsFiles ?? [], this.shell);
-
+    let logFile: RotatingFile | undefined;
     let proc: ReturnType<typeof Bun.spawn<"ignore", "pipe", "pipe">>;
     try {
+      logFile = new RotatingFile({
+        path: join(workDir, "var/log/openedge", spec.name, `${instance}.log`),
+        ...(this.deps.logLimits ?? DEFAULT_LOG_LIMITS),
+      });
+      const plan = launchPlan(command, instance, cgroup?.procsFiles ?? [], this.shell);
       proc = Bun.spawn({
         cmd: plan.cmd,
         argv0: plan.argv0,
@@ -129,16 +129,13 @@ export class NativeEngine implements Engine {
         detached: true,
       });
     } catch (err) {
-      logFile.close();
+      logFile?.close();
       await cgroup?.remove();
       removeInstanceDir(dir);
       throw new OpenEdgeError(
         "ERR_ENGINE",
         `failed to start instance "${instance}" of service "${spec.name}": ${(err as Error).message}`,
-        {
-          cause: err,
-          details: { service: spec.name, instance, command: command[0] },
-        },
+        { cause: err, details: { service: spec.name, instance, command: command[0] } },
       );
     }
     trackSpawned(proc.pid);
@@ -154,7 +151,7 @@ export class NativeEngine implements Engine {
       proc,
       startTime,
       startedAt: clock.now(),
-      identity: { leader: proc.pid, cgroup, marker },
+      identity: { leader: proc.pid, leaderStartTime: startTime, cgroup, marker },
       limits,
       instanceDir: dir,
       output: new OutputCapture(logFile, [proc.stdout, proc.stderr]),

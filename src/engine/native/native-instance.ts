@@ -16,7 +16,8 @@ import type { OrphanReaper } from "./orphan-reaper.ts";
 import type { OutputCapture } from "./output.ts";
 import { CLOCK_TICKS_PER_SECOND, readRssBytes, readStat } from "./procfs.ts";
 
-const POLL_MS = 20;
+// Each poll scans /proc; 50 ms keeps a long grace period cheap on a small gateway.
+const POLL_MS = 50;
 /** How long SIGKILLed leftovers may take to vanish before we log them as stuck. */
 const KILL_WAIT_MS = 5000;
 const DRAIN_MS = 1000;

@@ -3,11 +3,12 @@
 // OS, modern systemd), and "none" with a reason where neither can be written.
 
 import { readFileSync } from "node:fs";
+import { basename, dirname } from "node:path";
 import type { Logger } from "../../../log/index.ts";
 import { parseMountinfo, parseProcCgroup, v1Hierarchies, v2Dir } from "./parse.ts";
 import type { CgroupHandle, CgroupManager } from "./types.ts";
 import { CgroupV1Manager } from "./v1.ts";
-import { CgroupV2Manager } from "./v2.ts";
+import { CgroupV2Manager, MASTER_LEAF } from "./v2.ts";
 
 export interface DetectOptions {
   log: Logger;
@@ -49,7 +50,9 @@ export function detectCgroups(options: DetectOptions): CgroupManager {
     if (m instanceof CgroupV1Manager) return m;
     reasons.push(m.reason);
   }
-  const dir = v2Dir(memberships, mounts);
+  const found = v2Dir(memberships, mounts);
+  // A master started again in the leaf a previous one moved into works from the group above it.
+  const dir = found !== null && basename(found) === MASTER_LEAF ? dirname(found) : found;
   if (dir !== null) {
     const m = CgroupV2Manager.open({
       dir,

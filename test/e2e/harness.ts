@@ -120,6 +120,11 @@ export class RunningMaster {
   }
 }
 
+/** Runs `fn` at cleanup time (after the test file), in reverse order of registration. */
+export function onCleanup(fn: () => void): void {
+  cleanups.push(fn);
+}
+
 export function startMaster(args: string[], env: Record<string, string> = {}): RunningMaster {
   const proc = Bun.spawn([binPath(), "start", ...args], {
     stdin: "ignore",

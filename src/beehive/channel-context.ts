@@ -107,10 +107,12 @@ export class ChannelContext implements BusContext {
     if (waiting instanceof OpenEdgeError) return Promise.reject(waiting);
     if (!queue.offer(msg)) {
       const id = msg.header.id;
-      const sender = queue.block(msg, noop, (error) => this.waiters.fail(id, error));
-      this.waiters.parked(waiting.entry, sender);
+      this.waiters.parked(
+        id,
+        queue.block(msg, noop, (error) => this.waiters.fail(id, error)),
+      );
     }
-    return waiting.promise;
+    return waiting;
   }
 
   sendResp(resp: Message): Promise<void> {
@@ -154,9 +156,9 @@ export class ChannelContext implements BusContext {
       const queue = this.queues.get(member);
       const copy = addressed(msg, member);
       if (queue === undefined || queue.offer(copy)) continue;
-      this.waiters.parked(waiting.entry, queue.block(copy, noop, failed));
+      this.waiters.parked(id, queue.block(copy, noop, failed));
     }
-    return waiting.promise;
+    return waiting;
   }
 
   /** Number of sync requests waiting for responses (zero when nothing leaked). */

@@ -11,8 +11,19 @@ export type CodecName = "json" | "msgpack";
 export interface Codec {
   readonly id: CodecId;
   readonly name: CodecName;
-  encode(value: unknown): Uint8Array;
+  /** `binaryIn`: the only part of `value` that may hold bytes (a message's content), to skip a scan. */
+  encode(value: unknown, binaryIn?: unknown): Uint8Array;
   decode(body: Uint8Array): unknown;
+  /** Text codecs also work on strings, so frames are written into and read from buffers directly. */
+  readonly text?: {
+    stringify(value: unknown, binaryIn?: unknown): string;
+    parse(text: string): unknown;
+  };
+}
+
+/** Whether `value` holds a Uint8Array or ArrayBuffer anywhere (what the JSON codec must tag). */
+export function hasBinary(value: unknown): boolean {
+  return containsBinary(value, 0);
 }
 
 /** Reserved tag: an object whose only key is `$bin` (a string) decodes as bytes under the JSON codec. */
@@ -57,17 +68,26 @@ function binaryReviver(_key: string, value: unknown): unknown {
   return value;
 }
 
+function jsonStringify(value: unknown, binaryIn: unknown = value): string {
+  const text = containsBinary(binaryIn, 0) ? JSON.stringify(value, binaryReplacer) : JSON.stringify(value);
+  return text ?? "null";
+}
+
+function jsonParse(text: string): unknown {
+  // the reviver costs a call per value: only pay it when a tag is present at all
+  return text.includes(`"${BINARY_TAG}"`) ? JSON.parse(text, binaryReviver) : JSON.parse(text);
+}
+
 export const jsonCodec: Codec = {
   id: CODEC_JSON,
   name: "json",
-  encode(value: unknown): Uint8Array {
-    const text = containsBinary(value, 0) ? JSON.stringify(value, binaryReplacer) : JSON.stringify(value);
-    return Buffer.from(text ?? "null", "utf8");
+  encode(value: unknown, binaryIn?: unknown): Uint8Array {
+    return Buffer.from(jsonStringify(value, binaryIn), "utf8");
   },
   decode(body: Uint8Array): unknown {
-    const text = textDecoder.decode(body);
-    return text.includes(`"${BINARY_TAG}"`) ? JSON.parse(text, binaryReviver) : JSON.parse(text);
+    return jsonParse(textDecoder.decode(body));
   },
+  text: { stringify: jsonStringify, parse: jsonParse },
 };
 
 // copyBuffers: decoded bytes must not alias the socket's read buffer, which is reused

@@ -43,19 +43,25 @@ export class FrameSocket<T = unknown> {
     return this.out.size;
   }
 
-  /** Queues a frame; false (nothing queued) when the socket is closed. Throws ERR_FRAME if unencodable. */
-  send(value: unknown): boolean {
+  /**
+   * Queues a frame; false (nothing queued) when the socket is closed. Throws if unencodable.
+   * `binaryIn`: the only part of `value` that may hold bytes (see Codec.encode).
+   */
+  send(value: unknown, binaryIn?: unknown): boolean {
     if (this.closed) return false;
-    this.out.append(this.codec, value);
+    this.out.append(this.codec, value, binaryIn);
     this.schedule();
     return true;
   }
 
-  /** Makes sure a flush runs soon (after the current microtasks). */
+  /**
+   * Makes sure a flush runs at the end of this event-loop turn. Not a microtask: a sender awaiting
+   * each send would then flush (one syscall) per message; a turn batches everything it produced.
+   */
   schedule(): void {
     if (this.scheduled || this.closed) return;
     this.scheduled = true;
-    queueMicrotask(this.flushTask);
+    setImmediate(this.flushTask);
   }
 
   /** Feed from the socket's `data` handler. */

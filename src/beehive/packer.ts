@@ -60,19 +60,37 @@ export class FrameBuffer {
     return this.end - this.start;
   }
 
-  /** Encodes `value` as a frame at the end of the buffer; throws ERR_FRAME (too_large) for the peer's sake. */
-  append(codec: Codec, value: unknown): void {
-    const body = codec.encode(value);
-    if (body.length > this.maxFrameBytes) {
-      throw frameError("too_large", `frame body of ${body.length} bytes exceeds ${this.maxFrameBytes}`, {
-        bytes: body.length,
-        max: this.maxFrameBytes,
-      });
+  /**
+   * Encodes `value` as a frame at the end of the buffer (`binaryIn`: see Codec.encode); throws
+   * ERR_FRAME (too_large) rather than send the peer a frame it must refuse.
+   */
+  append(codec: Codec, value: unknown, binaryIn?: unknown): void {
+    if (codec.text !== undefined) {
+      // straight into the buffer: no intermediate Buffer per frame
+      const text = codec.text.stringify(value, binaryIn);
+      this.checkSize(text.length); // a UTF-8 body is never shorter than its UTF-16 length
+      this.reserve(HEADER_BYTES + text.length * 3);
+      const length = this.buf.write(text, this.end + HEADER_BYTES, "utf8");
+      this.checkSize(length);
+      writeHeader(this.buf, this.end, codec.id, length);
+      this.end += HEADER_BYTES + length;
+      return;
     }
+    const body = codec.encode(value, binaryIn);
+    this.checkSize(body.length);
     this.reserve(HEADER_BYTES + body.length);
     writeHeader(this.buf, this.end, codec.id, body.length);
     this.buf.set(body, this.end + HEADER_BYTES);
     this.end += HEADER_BYTES + body.length;
+  }
+
+  private checkSize(bytes: number): void {
+    if (bytes > this.maxFrameBytes) {
+      throw frameError("too_large", `frame body of ${bytes} bytes exceeds ${this.maxFrameBytes}`, {
+        bytes,
+        max: this.maxFrameBytes,
+      });
+    }
   }
 
   /** The bytes not yet written (a view, valid until the next append). */
@@ -119,7 +137,7 @@ export type FrameHandler = (value: unknown, codec: Codec) => void;
  * throws (ERR_FRAME with details.reason) the stream is unusable: the connection must be closed.
  */
 export class FrameDecoder {
-  private pending: Uint8Array = new Uint8Array(0);
+  private pending: Buffer = Buffer.alloc(0);
   private pendingLen = 0;
 
   constructor(
@@ -161,7 +179,7 @@ export class FrameDecoder {
     const n = Math.min(want, chunk.length - from);
     if (n <= 0) return 0;
     if (this.pendingLen + n > this.pending.length) {
-      const next = new Uint8Array(Math.max(this.pendingLen + n, this.pending.length * 2, 1024));
+      const next = Buffer.allocUnsafe(Math.max(this.pendingLen + n, this.pending.length * 2, 1024));
       next.set(this.pending.subarray(0, this.pendingLen));
       this.pending = next;
     }
@@ -205,7 +223,12 @@ export class FrameDecoder {
     const codec = codecById((b[off + 6]! << 8) | b[off + 7]!) as Codec;
     let value: unknown;
     try {
-      value = codec.decode(b.subarray(off + HEADER_BYTES, off + total));
+      if (codec.text !== undefined && b instanceof Buffer) {
+        // invalid UTF-8 becomes U+FFFD here; what JSON cannot parse is still refused below
+        value = codec.text.parse(b.toString("utf8", off + HEADER_BYTES, off + total));
+      } else {
+        value = codec.decode(b.subarray(off + HEADER_BYTES, off + total));
+      }
     } catch (cause) {
       throw frameError("bad_body", `undecodable ${codec.name} frame body`, {
         codec: codec.name,

@@ -7,7 +7,7 @@ import type { ChannelContext } from "./channel-context.ts";
 import type { Codec } from "./codec.ts";
 import type { SendOptions } from "./context.ts";
 import { FrameSocket } from "./frame-socket.ts";
-import type { Message } from "./model.ts";
+import { isMessage, type Message } from "./model.ts";
 import { RESOLVED } from "./module-queue.ts";
 import {
   type ClientFrame,
@@ -51,7 +51,7 @@ export class ServerConnection implements LinkConnection {
   }
 
   deliver(module: string, seq: number, msg: Message): void {
-    this.fs.send({ k: "msg", n: module, s: seq, m: msg });
+    this.fs.send({ k: "msg", n: module, s: seq, m: msg }, msg.content);
   }
 
   /** Closes the connection for a protocol violation (logged by the host). */
@@ -164,7 +164,7 @@ export class ServerConnection implements LinkConnection {
   private call(r: number, fn: () => void): void {
     try {
       fn();
-      this.fs.send({ k: "ok", r });
+      this.fs.send({ k: "ok", r }, null);
     } catch (error) {
       this.fail(r, error);
     }
@@ -172,7 +172,7 @@ export class ServerConnection implements LinkConnection {
 
   private reply(r: number, result: Promise<unknown>): void {
     if (result === RESOLVED) {
-      this.fs.send({ k: "ok", r });
+      this.fs.send({ k: "ok", r }, null);
       return;
     }
     result.then(
@@ -183,7 +183,8 @@ export class ServerConnection implements LinkConnection {
 
   private succeed(r: number, value: unknown): void {
     try {
-      this.fs.send(value === undefined ? { k: "ok", r } : { k: "ok", r, v: value });
+      if (value === undefined) this.fs.send({ k: "ok", r }, null);
+      else this.fs.send({ k: "ok", r, v: value }, isMessage(value) ? value.content : value);
     } catch (error) {
       this.fail(r, error);
     }

@@ -35,6 +35,8 @@ type Reply = Extract<ServerFrame, { k: "ok" | "err" }>;
 interface Request {
   readonly r: number;
   readonly build: (r: number) => ClientFrame;
+  /** The only part of the frame that may hold bytes (the message's content), for the JSON codec. */
+  readonly binaryIn: unknown;
   readonly settle: (reply: Reply) => void;
   readonly fail: (error: Error) => void;
   written: boolean;
@@ -108,8 +110,8 @@ export class SocketClientContext implements BusContext {
     if (inbox.groups.includes(group)) return;
     inbox.groups.push(group);
     if (this.ready && inbox.registeredOn === this.fs) {
-      this.request((r) => ({ k: "join", r, n: module, g: group }), false, 0, ignoreValue).catch((error) =>
-        this.log.warn("bus_join_failed", { module, group, error: errorText(error) }),
+      this.request((r) => ({ k: "join", r, n: module, g: group }), null, false, 0, ignoreValue).catch(
+        (error) => this.log.warn("bus_join_failed", { module, group, error: errorText(error) }),
       );
     }
   }
@@ -121,14 +123,20 @@ export class SocketClientContext implements BusContext {
     this.acksDue.delete(inbox);
     inbox.close(moduleCleanedUp(module));
     if (this.closed) return;
-    this.request((r) => ({ k: "unreg", r, n: module }), false, 0, ignoreValue).catch((error) =>
+    this.request((r) => ({ k: "unreg", r, n: module }), null, false, 0, ignoreValue).catch((error) =>
       this.log.warn("bus_unregister_failed", { module, error: errorText(error) }),
     );
   }
 
   send(module: string, msg: Message, options?: SendOptions): Promise<void> {
     const failFast = options?.failFast === true;
-    return this.request((r) => ({ k: "send", r, d: module, f: failFast, m: msg }), failFast, 0, ignoreValue);
+    return this.request(
+      (r) => ({ k: "send", r, d: module, f: failFast, m: msg }),
+      msg.content,
+      failFast,
+      0,
+      ignoreValue,
+    );
   }
 
   receive(module: string): Promise<Message> {
@@ -142,6 +150,7 @@ export class SocketClientContext implements BusContext {
     const deadline = this.clock.monotonic() + timeoutMs;
     return this.request(
       (r) => ({ k: "sync", r, d: module, t: this.remaining(deadline), m: msg }),
+      msg.content,
       false,
       timeoutMs,
       asMessage,
@@ -150,12 +159,18 @@ export class SocketClientContext implements BusContext {
   }
 
   sendResp(resp: Message): Promise<void> {
-    return this.request((r) => ({ k: "resp", r, m: resp }), false, 0, ignoreValue);
+    return this.request((r) => ({ k: "resp", r, m: resp }), resp.content, false, 0, ignoreValue);
   }
 
   sendToGroup(group: string, msg: Message, options?: SendOptions): Promise<void> {
     const failFast = options?.failFast === true;
-    return this.request((r) => ({ k: "group", r, d: group, f: failFast, m: msg }), failFast, 0, ignoreValue);
+    return this.request(
+      (r) => ({ k: "group", r, d: group, f: failFast, m: msg }),
+      msg.content,
+      failFast,
+      0,
+      ignoreValue,
+    );
   }
 
   sendToGroupSync(group: string, msg: Message, timeoutMs = DEFAULT_SYNC_TIMEOUT_MS): Promise<Message[]> {
@@ -163,6 +178,7 @@ export class SocketClientContext implements BusContext {
     const deadline = this.clock.monotonic() + timeoutMs;
     return this.request(
       (r) => ({ k: "gsync", r, d: group, t: this.remaining(deadline), m: msg }),
+      msg.content,
       false,
       timeoutMs,
       asMessages,
@@ -227,6 +243,7 @@ export class SocketClientContext implements BusContext {
 
   private request<T>(
     build: (r: number) => ClientFrame,
+    binaryIn: unknown,
     failFast: boolean,
     timeoutMs: number,
     decode: (value: unknown) => T,
@@ -242,6 +259,7 @@ export class SocketClientContext implements BusContext {
       const req: Request = {
         r: this.nextR++,
         build,
+        binaryIn,
         settle: (reply) => {
           if (reply.k === "err") {
             reject(new OpenEdgeError(wireErrorCode(reply.c), reply.e, { details: reply.d ?? {} }));
@@ -270,7 +288,7 @@ export class SocketClientContext implements BusContext {
     const fs = this.fs as FrameSocket;
     this.requests.set(req.r, req);
     try {
-      fs.send(req.build(req.r));
+      fs.send(req.build(req.r), req.binaryIn);
     } catch (error) {
       this.requests.delete(req.r);
       this.finish(req, error instanceof Error ? error : new Error(String(error)));
@@ -314,6 +332,7 @@ export class SocketClientContext implements BusContext {
     const req: Request = {
       r: this.nextR++,
       build: (r) => ({ k: "reg", r, mod: this.registration(inbox) }),
+      binaryIn: null,
       // synchronous: deliveries that follow this reply in the same chunk need the epoch already
       settle: (reply) => {
         if (reply.k === "ok" && typeof reply.v === "object" && reply.v !== null) {
@@ -449,7 +468,7 @@ export class SocketClientContext implements BusContext {
     if (this.acksDue.size === 0) return;
     for (const inbox of this.acksDue) {
       if (!inbox.pendingAck || inbox.registeredOn !== fs) continue;
-      fs.send({ k: "ack", n: inbox.name, s: inbox.lastConsumed });
+      fs.send({ k: "ack", n: inbox.name, s: inbox.lastConsumed }, null);
       inbox.ackedSent = inbox.lastConsumed;
       inbox.forceAck = false;
     }

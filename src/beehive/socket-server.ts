@@ -15,7 +15,7 @@ import { RemoteLink } from "./remote-link.ts";
 import { type ConnectionHost, ServerConnection } from "./server-connection.ts";
 import type { BusStats } from "./stats.ts";
 
-export const DEFAULT_DELIVERY_WINDOW = 256;
+export const DEFAULT_DELIVERY_WINDOW = 1024;
 
 export interface SocketServerDeps {
   /** The master's context: local modules live in it, remote ones are added to it. */

@@ -1,16 +1,20 @@
 // The pending-response table of sendSync and sendToGroupSync: one entry per request id, removed on
-// answer, timeout or failure, so nothing outlives its request.
+// answer, timeout or failure, so nothing outlives its request. Timeouts share one clock timer armed for
+// the earliest deadline of a min-heap (a timer per request would cost more than the request itself).
 
 import type { Clock, TimerHandle } from "../lib/clock.ts";
 import { OpenEdgeError } from "../lib/errors.ts";
+import { DeadlineHeap, type HeapItem } from "./deadline-heap.ts";
 import type { Message } from "./model.ts";
 import type { BlockedSender } from "./module-queue.ts";
 
-interface Entry {
-  readonly id: string;
+interface Entry extends HeapItem {
+  readonly request: Message;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: Error) => void;
-  timer: TimerHandle | null;
+  readonly deadline: number;
+  readonly timeoutMs: number;
+  done: boolean;
   /** Sends still parked on a full queue, cancelled when the request ends. */
   blocked: BlockedSender[] | null;
   /** Single request: its destination. Group request: the members, in order. */
@@ -22,6 +26,11 @@ interface Entry {
 
 export class SyncWaiters {
   private readonly entries = new Map<string, Entry>();
+  /** Pending entries by deadline; an entry leaves it when it finishes. */
+  private readonly deadlines = new DeadlineHeap<Entry>();
+  private timer: TimerHandle | null = null;
+  private timerAt = Number.POSITIVE_INFINITY;
+  private readonly onTimer = () => this.expireDue();
 
   constructor(private readonly clock: Clock) {}
 
@@ -29,12 +38,8 @@ export class SyncWaiters {
     return this.entries.size;
   }
 
-  has(id: string): boolean {
-    return this.entries.has(id);
-  }
-
   /** Waits for the response to `request` from `destination`; an error when its id is already pending. */
-  waitOne(request: Message, destination: string, timeoutMs: number): Waiting<Message> | OpenEdgeError {
+  waitOne(request: Message, destination: string, timeoutMs: number): Promise<Message> | OpenEdgeError {
     return this.wait<Message>(request, [destination], null, timeoutMs);
   }
 
@@ -44,13 +49,14 @@ export class SyncWaiters {
     group: string,
     members: readonly string[],
     timeoutMs: number,
-  ): Waiting<Message[]> | OpenEdgeError {
+  ): Promise<Message[]> | OpenEdgeError {
     return this.wait<Message[]>(request, members, group, timeoutMs);
   }
 
   /** Records a send parked on a full queue, so the request's end cancels it. */
-  parked(entry: Entry, sender: BlockedSender): void {
-    if (!this.entries.has(entry.id)) {
+  parked(id: string, sender: BlockedSender): void {
+    const entry = this.entries.get(id);
+    if (entry === undefined) {
       sender.cancelled = true;
       return;
     }
@@ -73,8 +79,7 @@ export class SyncWaiters {
     entry.answers.set(member, resp);
     if (entry.answers.size === entry.members.length) {
       this.finish(entry);
-      const ordered = entry.members.map((m) => entry.answers?.get(m) as Message);
-      entry.resolve(ordered);
+      entry.resolve(entry.members.map((m) => entry.answers?.get(m) as Message));
     }
     return true;
   }
@@ -89,13 +94,18 @@ export class SyncWaiters {
 
   /** Ends every single request addressed to `module` with `error`. */
   failDestination(module: string, error: Error): void {
-    for (const entry of this.entries.values()) {
-      if (entry.group === null && entry.members[0] === module) this.fail(entry.id, error);
+    for (const entry of [...this.entries.values()]) {
+      if (entry.group === null && entry.members[0] === module) this.fail(entry.request.header.id, error);
     }
   }
 
+  /** Fails everything and drops the timer (a context closing must not keep the process alive). */
   failAll(error: Error): void {
     for (const id of [...this.entries.keys()]) this.fail(id, error);
+    this.deadlines.clear();
+    this.timer?.cancel();
+    this.timer = null;
+    this.timerAt = Number.POSITIVE_INFINITY;
   }
 
   private wait<T>(
@@ -103,20 +113,25 @@ export class SyncWaiters {
     members: readonly string[],
     group: string | null,
     timeoutMs: number,
-  ): Waiting<T> | OpenEdgeError {
+  ): Promise<T> | OpenEdgeError {
     const id = request.header.id;
     if (this.entries.has(id)) {
       return new OpenEdgeError("ERR_CONFLICT", `a sync request with id "${id}" is already pending`, {
         details: { id },
       });
     }
+    const deadline = this.clock.monotonic() + timeoutMs;
     let entry!: Entry;
     const promise = new Promise<T>((resolve, reject) => {
       entry = {
-        id,
+        request,
         resolve: resolve as (value: unknown) => void,
         reject,
-        timer: null,
+        deadline,
+        timeoutMs,
+        heapIndex: -1,
+        heapSeq: 0,
+        done: false,
         blocked: null,
         members,
         group,
@@ -124,22 +139,42 @@ export class SyncWaiters {
       };
     });
     this.entries.set(id, entry);
-    entry.timer = this.clock.setTimeout(() => this.timeout(entry, request, timeoutMs), timeoutMs);
-    return { promise, entry };
+    this.deadlines.push(entry);
+    if (deadline < this.timerAt) this.arm(deadline);
+    return promise;
   }
 
-  private timeout(entry: Entry, request: Message, timeoutMs: number): void {
-    if (this.entries.get(entry.id) !== entry) return;
-    entry.timer = null;
+  private arm(at: number): void {
+    this.timer?.cancel();
+    this.timerAt = at;
+    this.timer = this.clock.setTimeout(this.onTimer, Math.max(0, Math.ceil(at - this.clock.monotonic())));
+  }
+
+  private expireDue(): void {
+    this.timer = null;
+    this.timerAt = Number.POSITIVE_INFINITY;
+    const now = this.clock.monotonic();
+    for (let head = this.deadlines.peek(); head !== undefined; head = this.deadlines.peek()) {
+      if (head.deadline > now) {
+        this.arm(head.deadline);
+        return;
+      }
+      this.timeout(head);
+    }
+  }
+
+  private timeout(entry: Entry): void {
     this.finish(entry);
+    const { request, timeoutMs } = entry;
     const route = request.route;
+    const id = request.header.id;
     const where = `${route.operation} ${route.resource} from "${route.source}"`;
     if (entry.answers === null) {
       entry.reject(
         new OpenEdgeError(
           "ERR_TIMEOUT",
-          `no response to message ${entry.id} (${where}) from "${entry.members[0]}" within ${timeoutMs}ms`,
-          { details: { id: entry.id, destination: entry.members[0], route, timeoutMs } },
+          `no response to message ${id} (${where}) from "${entry.members[0]}" within ${timeoutMs}ms`,
+          { details: { id, destination: entry.members[0], route, timeoutMs } },
         ),
       );
       return;
@@ -148,26 +183,20 @@ export class SyncWaiters {
     entry.reject(
       new OpenEdgeError(
         "ERR_TIMEOUT",
-        `no response to message ${entry.id} (${where}) from group "${entry.group}" members ${missing
+        `no response to message ${id} (${where}) from group "${entry.group}" members ${missing
           .map((m) => `"${m}"`)
           .join(", ")} within ${timeoutMs}ms`,
-        { details: { id: entry.id, group: entry.group, missing, route, timeoutMs } },
+        { details: { id, group: entry.group, missing, route, timeoutMs } },
       ),
     );
   }
 
   private finish(entry: Entry): void {
-    this.entries.delete(entry.id);
-    entry.timer?.cancel();
-    entry.timer = null;
+    this.entries.delete(entry.request.header.id);
+    entry.done = true;
     if (entry.blocked !== null) for (const b of entry.blocked) b.cancelled = true;
     entry.blocked = null;
+    // the timer stays armed: re-arming per request would cost a timer each; it finds nothing and re-arms
+    this.deadlines.remove(entry);
   }
-}
-
-export type SyncEntry = Entry;
-
-export interface Waiting<T> {
-  promise: Promise<T>;
-  entry: Entry;
 }

@@ -298,3 +298,42 @@ describe("channel context: cleanup and close", () => {
     });
   });
 });
+
+describe("channel context: sync timers", () => {
+  test("requests with different timeouts expire at their own deadlines, whatever the order", async () => {
+    const { ctx, clock } = setup();
+    const long = outcome(ctx.sendSync("b", msg("a", "b", "long"), 100));
+    await clock.advance(10);
+    const short = outcome(ctx.sendSync("b", msg("a", "b", "short"), 50));
+    const settled: string[] = [];
+    void long.then(() => settled.push("long"));
+    void short.then(() => settled.push("short"));
+    await clock.advance(49);
+    expect(settled).toEqual([]);
+    await clock.advance(1);
+    expect(settled).toEqual(["short"]);
+    await clock.advance(39);
+    expect(settled).toEqual(["short"]);
+    await clock.advance(1);
+    expect(settled).toEqual(["short", "long"]);
+    expect(ctx.pendingSync()).toBe(0);
+  });
+
+  test("one timer serves all pending requests, and close drops it", async () => {
+    const { ctx, clock } = setup(64);
+    const calls = Array.from({ length: 50 }, (_, i) => outcome(ctx.sendSync("b", msg("a", "b", i), 1000 + i)));
+    expect(clock.pendingTimers()).toBe(1);
+    for (let i = 0; i < 50; i++) {
+      const req = await ctx.receive("b");
+      if (i % 2 === 0) await ctx.sendResp(responseTo(req, i));
+    }
+    await clock.advance(2000);
+    const results = await Promise.all(calls);
+    expect(results.filter((r) => r.ok).length).toBe(25);
+    expect(ctx.pendingSync()).toBe(0);
+    void ctx.sendSync("b", msg("a", "b"), 30_000).catch(() => {});
+    expect(clock.pendingTimers()).toBe(1);
+    await ctx.close();
+    expect(clock.pendingTimers()).toBe(0);
+  });
+});

@@ -63,11 +63,12 @@ export function outcome<T>(p: Promise<T>): Promise<{ ok: true; value: T } | { ok
  */
 export class BatchClock {
   private readonly timers = new Set<() => void>();
+  private time = 0;
   now(): number {
-    return 0;
+    return this.time;
   }
   monotonic(): number {
-    return 0;
+    return this.time;
   }
   setTimeout(fn: () => void, _ms: number): { cancel(): void } {
     const timer = () => fn();
@@ -80,7 +81,9 @@ export class BatchClock {
   get pending(): number {
     return this.timers.size;
   }
+  /** Jumps far ahead and fires every timer (and those they set, once). */
   fireAll(): void {
+    this.time += 1e9;
     const due = [...this.timers];
     this.timers.clear();
     for (const t of due) t();

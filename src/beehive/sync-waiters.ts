@@ -31,6 +31,11 @@ export class SyncWaiters {
   private timer: TimerHandle | null = null;
   private timerAt = Number.POSITIVE_INFINITY;
   private readonly onTimer = () => this.expireDue();
+  private idleCheckScheduled = false;
+  private readonly idleCheck = () => {
+    this.idleCheckScheduled = false;
+    if (this.entries.size === 0) this.disarm();
+  };
 
   constructor(private readonly clock: Clock) {}
 
@@ -103,9 +108,7 @@ export class SyncWaiters {
   failAll(error: Error): void {
     for (const id of [...this.entries.keys()]) this.fail(id, error);
     this.deadlines.clear();
-    this.timer?.cancel();
-    this.timer = null;
-    this.timerAt = Number.POSITIVE_INFINITY;
+    this.disarm();
   }
 
   private wait<T>(
@@ -148,6 +151,12 @@ export class SyncWaiters {
     this.timer?.cancel();
     this.timerAt = at;
     this.timer = this.clock.setTimeout(this.onTimer, Math.max(0, Math.ceil(at - this.clock.monotonic())));
+  }
+
+  private disarm(): void {
+    this.timer?.cancel();
+    this.timer = null;
+    this.timerAt = Number.POSITIVE_INFINITY;
   }
 
   private expireDue(): void {
@@ -196,7 +205,13 @@ export class SyncWaiters {
     entry.done = true;
     if (entry.blocked !== null) for (const b of entry.blocked) b.cancelled = true;
     entry.blocked = null;
-    // the timer stays armed: re-arming per request would cost a timer each; it finds nothing and re-arms
     this.deadlines.remove(entry);
+    // the timer stays armed while requests come back to back (a timer per request costs more than the
+    // request); once a whole event-loop turn passed with nothing pending it is dropped, so an idle
+    // context never keeps the process alive
+    if (this.entries.size === 0 && this.timer !== null && !this.idleCheckScheduled) {
+      this.idleCheckScheduled = true;
+      setImmediate(this.idleCheck);
+    }
   }
 }

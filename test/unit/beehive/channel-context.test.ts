@@ -336,4 +336,19 @@ describe("channel context: sync timers", () => {
     await ctx.close();
     expect(clock.pendingTimers()).toBe(0);
   });
+
+  test("an idle context drops its timer after a turn (it must not keep the process alive)", async () => {
+    const { ctx, clock } = setup();
+    const pending = ctx.sendSync("b", msg("a", "b"), 30_000);
+    await ctx.sendResp(responseTo(await ctx.receive("b"), "ok"));
+    await pending;
+    expect(clock.pendingTimers()).toBe(1);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(clock.pendingTimers()).toBe(0);
+    // and it is armed again by the next request
+    const next = outcome(ctx.sendSync("b", msg("a", "b"), 100));
+    expect(clock.pendingTimers()).toBe(1);
+    await clock.advance(100);
+    expect((await next).ok).toBe(false);
+  });
 });

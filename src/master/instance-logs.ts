@@ -4,6 +4,7 @@
 import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { LogsRequest } from "../api/index.ts";
+import { SERVICE_NAME } from "../config/index.ts";
 import { OpenEdgeError } from "../lib/errors.ts";
 
 const TAIL_CHUNK = 64 * 1024;
@@ -36,7 +37,8 @@ export function tailLines(path: string, n: number): string {
 
 export function instanceLogFiles(logDir: string, service: string, instance?: string): string[] {
   const dir = join(logDir, service);
-  if (!existsSync(dir)) {
+  // a name that is no service name ("../../etc") must not lead outside the log dir
+  if (!SERVICE_NAME.test(service) || !existsSync(dir)) {
     throw new OpenEdgeError("ERR_NOT_FOUND", `no logs for service "${service}"`, { details: { service } });
   }
   // by instance name, so `svc` comes before `svc.i1`

@@ -8,7 +8,15 @@ import { join } from "node:path";
 import { cleanupAll, run } from "./harness.ts";
 import { MasterApi, running, until } from "./master-api.ts";
 import { alive, cmdline, environ, pidsWithEnv, stat } from "./procs.ts";
-import { instanceLog, MARKER, makeWorkDir, markedPids, SLEEP_BINARY_PACKAGE, startReady } from "./workdir.ts";
+import {
+  instanceLog,
+  MARKER,
+  makeWorkDir,
+  markedPids,
+  SLEEP_BINARY_PACKAGE,
+  startReady,
+  stopCleanly,
+} from "./workdir.ts";
 
 afterAll(cleanupAll);
 
@@ -49,9 +57,15 @@ test("replicas run as distinct processes named <svc>, <svc>.i1, <svc>.i2 with th
   expect(tokens.size).toBe(1); // one token per service, shared by its instances
 
   const [named] = await api.instancesUntil("named", "the named instance", (i) => running(i, 1));
-  expect(cmdline(named?.pid as number)).toEqual(["named", "3600"]);
+  // the pid is a launcher shell (joining the cgroup) until it execs the entry with argv[0] renamed
+  const argv = await until(
+    "the entry's argv",
+    () => cmdline(named?.pid as number),
+    (a) => a?.[1] === "3600",
+  );
+  expect(argv).toEqual(["named", "3600"]);
 
-  expect(await master.stop()).toBe(0);
+  await stopCleanly(master, wd);
   expect(existsSync(join(wd, "var/run/openedge/services/rep/rep"))).toBe(false);
   for (const pid of pids) expect(alive(pid as number)).toBe(false);
 });
@@ -87,7 +101,7 @@ test("an instance killed with SIGKILL comes back after its backoff with a new pi
     () => instanceLog(wd, "victim", "victim"),
     (log) => log.split("instance=victim").length - 1 === 2,
   );
-  expect(await master.stop()).toBe(0);
+  await stopCleanly(master, wd);
 });
 
 test("restart policies: on-failure, always and no on zero and non-zero exits; retry.max 2 gives up after 3 starts", async () => {
@@ -133,7 +147,7 @@ test("restart policies: on-failure, always and no on zero and non-zero exits; re
   );
   for (const name of ["onfail-ok", "no-err", "no-ok"]) expect(later.get(name)?.restarts).toBe(0);
   expect(later.get("retry")).toMatchObject({ status: "failed", restarts: 2 });
-  expect(await master.stop()).toBe(0);
+  await stopCleanly(master, wd);
 });
 
 test("children, a setsid'd shell and a double-forked daemon die with their instance: on a crash and at `openedge stop`", async () => {
@@ -205,5 +219,30 @@ test("a memory limit is enforced through cgroups (OOM kill and restart), or repo
       (log) => log.includes("allocated"),
     );
   }
-  expect(await master.stop()).toBe(0);
+  await stopCleanly(master, wd);
+});
+
+test("an instance that ignores SIGTERM is killed with SIGKILL after the grace period, children included", async () => {
+  const wd = makeWorkDir([{ name: "slow", pkg: "stubborn" }], { grace: "1s" });
+  const master = await startReady(wd);
+  const api = new MasterApi(wd);
+  await api.instancesUntil("slow", "slow running", (i) => running(i, 1));
+  await until(
+    "slow to be ready",
+    () => instanceLog(wd, "slow", "slow"),
+    (log) => log === "ready\n",
+  );
+  const tree = await until(
+    "its children",
+    () => pidsWithEnv("OPENEDGE_SERVICE_INSTANCE_NAME", "slow").filter((p) => environ(p)?.[MARKER] === wd),
+    (pids) => pids.length >= 3,
+  );
+  const stoppingAt = performance.now();
+  await stopCleanly(master, wd);
+  const took = performance.now() - stoppingAt;
+  expect(took).toBeGreaterThanOrEqual(950);
+  expect(took).toBeLessThan(4000);
+  expect(master.lines.some((l) => l.msg === "instance_kill" && l.instance === "slow")).toBe(true);
+  expect(tree.filter(alive)).toEqual([]);
+  expect(markedPids(wd)).toEqual([]);
 });

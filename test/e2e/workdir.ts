@@ -2,6 +2,7 @@
 // (test/fixtures/e2e/packages) under var/db/openedge/pkgs, an application.yml written from a compact
 // service list, and a master started in it whose processes all carry a marker the cleanup kills by.
 
+import { expect } from "bun:test";
 import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
@@ -107,4 +108,10 @@ export async function startReady(workDir: string, timeoutMs = 20_000): Promise<R
 export function instanceLog(workDir: string, service: string, instance: string): string {
   const path = join(workDir, "var/log/openedge", service, `${instance}.log`);
   return existsSync(path) ? readFileSync(path, "utf8") : "";
+}
+
+/** SIGTERM to the master: it exits 0 and leaves no process of this work dir behind. */
+export async function stopCleanly(master: RunningMaster, workDir: string): Promise<void> {
+  expect(await master.stop()).toBe(0);
+  expect(markedPids(workDir)).toEqual([]);
 }

@@ -6,15 +6,22 @@ import { type Clock, systemClock, type TimerHandle } from "../lib/clock.ts";
 import { OpenEdgeError } from "../lib/errors.ts";
 import { type Logger, silentLogger } from "../log/index.ts";
 import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from "./backoff.ts";
-import { contextClosed, moduleCleanedUp, unknownModule, wireErrorCode } from "./bus-errors.ts";
+import { contextClosed, moduleCleanedUp, unknownModule } from "./bus-errors.ts";
 import { ClientInbox } from "./client-inbox.ts";
+import {
+  asMessage,
+  asMessages,
+  ClientRequests,
+  ignoreValue,
+  type Reply,
+  syncTimeout,
+} from "./client-requests.ts";
 import { type Codec, type CodecName, codecByName, jsonCodec } from "./codec.ts";
 import { type BusContext, DEFAULT_SYNC_TIMEOUT_MS, type SendOptions } from "./context.ts";
 import { FrameSocket } from "./frame-socket.ts";
-import { isMessage, type Message } from "./model.ts";
+import type { Message } from "./model.ts";
 import { DEFAULT_MAX_FRAME_BYTES } from "./packer.ts";
-import { type ClientFrame, type ModuleRegistration, parseServerFrame, type ServerFrame } from "./protocol.ts";
-import { Ring } from "./ring.ts";
+import { type ClientFrame, type ModuleRegistration, parseServerFrame } from "./protocol.ts";
 import type { BusStats, ModuleStats } from "./stats.ts";
 
 export interface SocketClientDeps {
@@ -27,23 +34,6 @@ export interface SocketClientDeps {
   backoff?: Partial<BackoffOptions>;
 }
 
-/** Extra wait after a sync request's timeout, so the master's own verdict can arrive first. */
-const SYNC_GRACE_MS = 1000;
-
-type Reply = Extract<ServerFrame, { k: "ok" | "err" }>;
-
-interface Request {
-  readonly r: number;
-  readonly build: (r: number) => ClientFrame;
-  /** The only part of the frame that may hold bytes (the message's content), for the JSON codec. */
-  readonly binaryIn: unknown;
-  readonly settle: (reply: Reply) => void;
-  readonly fail: (error: Error) => void;
-  written: boolean;
-  done: boolean;
-  timer: TimerHandle | null;
-}
-
 export class SocketClientContext implements BusContext {
   private readonly path: string;
   private readonly codec: Codec;
@@ -52,8 +42,7 @@ export class SocketClientContext implements BusContext {
   private readonly maxFrameBytes: number;
   private readonly backoff: BackoffOptions;
   private readonly inboxes = new Map<string, ClientInbox>();
-  private readonly requests = new Map<number, Request>();
-  private readonly outbox = new Ring<Request>(16);
+  private readonly requests: ClientRequests;
   private readonly acksDue = new Set<ClientInbox>();
   private readonly onConsumed = (inbox: ClientInbox) => {
     this.acksDue.add(inbox);
@@ -63,11 +52,9 @@ export class SocketClientContext implements BusContext {
   private ready = false;
   private closed = false;
   private dialing = false;
-  private nextR = 1;
   private attempt = 0;
   private reconnectTimer: TimerHandle | null = null;
   private readyWaiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
-  private lateResponses = 0;
   private connections = 0;
 
   constructor(deps: SocketClientDeps) {
@@ -78,6 +65,7 @@ export class SocketClientContext implements BusContext {
     this.clock = deps.clock ?? systemClock;
     this.maxFrameBytes = deps.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
     this.backoff = { ...DEFAULT_BACKOFF, ...deps.backoff };
+    this.requests = new ClientRequests(this.clock);
   }
 
   get connected(): boolean {
@@ -204,14 +192,11 @@ export class SocketClientContext implements BusContext {
         waitingReceivers: inbox.waitingReceivers,
       });
     }
-    let pendingSync = 0;
-    for (const req of this.requests.values()) if (req.timer !== null) pendingSync++;
-    for (const req of this.outbox) if (!req.done && req.timer !== null) pendingSync++;
     return {
       kind: "socket-client",
       modules,
-      pendingSync,
-      lateResponses: this.lateResponses,
+      pendingSync: this.requests.pendingSync,
+      lateResponses: this.requests.lateReplies,
       connected: this.ready,
       connections: this.connections,
     };
@@ -219,9 +204,7 @@ export class SocketClientContext implements BusContext {
 
   /** Requests written and not yet answered, plus those waiting for a connection. */
   pendingRequests(): number {
-    let n = this.requests.size;
-    for (const req of this.outbox) if (!req.done) n++;
-    return n;
+    return this.requests.pending;
   }
 
   async close(): Promise<void> {
@@ -233,8 +216,7 @@ export class SocketClientContext implements BusContext {
     this.fs?.close(true);
     this.fs = null;
     this.ready = false;
-    for (const req of [...this.requests.values(), ...this.outbox.drain()]) this.finish(req, error);
-    this.requests.clear();
+    this.requests.failAll(error);
     for (const inbox of this.inboxes.values()) inbox.close(error);
     for (const w of this.readyWaiters.splice(0)) w.reject(error);
   }
@@ -255,65 +237,10 @@ export class SocketClientContext implements BusContext {
         new OpenEdgeError("ERR_CLOSED", "bus connection is down", { details: { path: this.path } }),
       );
     }
-    return new Promise<T>((resolve, reject) => {
-      const req: Request = {
-        r: this.nextR++,
-        build,
-        binaryIn,
-        settle: (reply) => {
-          if (reply.k === "err") {
-            reject(new OpenEdgeError(wireErrorCode(reply.c), reply.e, { details: reply.d ?? {} }));
-            return;
-          }
-          try {
-            resolve(decode(reply.v));
-          } catch (error) {
-            reject(error);
-          }
-        },
-        fail: reject,
-        written: false,
-        done: false,
-        timer: null,
-      };
-      if (timeoutMs > 0 && timeoutError !== undefined) {
-        req.timer = this.clock.setTimeout(() => this.expire(req, timeoutError, true), timeoutMs);
-      }
-      if (this.ready) this.write(req);
-      else this.outbox.push(req);
-    });
-  }
-
-  private write(req: Request): void {
-    const fs = this.fs as FrameSocket;
-    this.requests.set(req.r, req);
-    try {
-      fs.send(req.build(req.r), req.binaryIn);
-    } catch (error) {
-      this.requests.delete(req.r);
-      this.finish(req, error instanceof Error ? error : new Error(String(error)));
-      return;
-    }
-    req.written = true;
-  }
-
-  private expire(req: Request, timeoutError: () => OpenEdgeError, first: boolean): void {
-    if (req.done) return;
-    if (first && req.written) {
-      // the master times it out too; give its answer a moment to arrive before deciding here
-      req.timer = this.clock.setTimeout(() => this.expire(req, timeoutError, false), SYNC_GRACE_MS);
-      return;
-    }
-    req.timer = null;
-    this.requests.delete(req.r);
-    this.finish(req, timeoutError());
-  }
-
-  private finish(req: Request, error: Error): void {
-    if (req.done) return;
-    req.done = true;
-    req.timer?.cancel();
-    req.fail(error);
+    return this.requests.open(
+      { build, binaryIn, decode, timeoutMs, timeoutError },
+      this.ready ? this.fs : null,
+    );
   }
 
   private remaining(deadline: number): number {
@@ -329,12 +256,11 @@ export class SocketClientContext implements BusContext {
     if (fs === null || inbox.registeredOn === fs) return;
     inbox.registeredOn = fs;
     inbox.ackedSent = inbox.lastConsumed;
-    const req: Request = {
-      r: this.nextR++,
-      build: (r) => ({ k: "reg", r, mod: this.registration(inbox) }),
-      binaryIn: null,
+    const req = this.requests.make(
+      (r) => ({ k: "reg", r, mod: this.registration(inbox) }),
+      null,
       // synchronous: deliveries that follow this reply in the same chunk need the epoch already
-      settle: (reply) => {
+      (reply) => {
         if (reply.k === "ok" && typeof reply.v === "object" && reply.v !== null) {
           const e = (reply.v as { e?: unknown }).e;
           if (typeof e === "string") inbox.setEpoch(e);
@@ -347,12 +273,9 @@ export class SocketClientContext implements BusContext {
           error: reply.k === "err" ? reply.e : "",
         });
       },
-      fail: () => {},
-      written: false,
-      done: false,
-      timer: null,
-    };
-    this.write(req);
+      () => {},
+    );
+    this.requests.submit(req, fs);
   }
 
   // --- connection -----------------------------------------------------------------------------
@@ -437,17 +360,7 @@ export class SocketClientContext implements BusContext {
       this.log.error("bus_registration_refused", { code: frame.c, error: frame.e });
       return;
     }
-    const req = this.requests.get(frame.r);
-    if (req === undefined) {
-      // its caller gave up (timeout) already: dropped and counted, never thrown
-      this.lateResponses++;
-      return;
-    }
-    this.requests.delete(frame.r);
-    if (req.done) return;
-    req.done = true;
-    req.timer?.cancel();
-    req.settle(frame);
+    this.requests.reply(frame);
   }
 
   private welcomed(fs: FrameSocket, mods: { n: string; e: string }[]): void {
@@ -458,9 +371,7 @@ export class SocketClientContext implements BusContext {
     this.log.info("bus_connected", { modules: mods.map((m) => m.n), codec: this.codec.name });
     // modules added while the hello was on its way register now
     for (const inbox of this.inboxes.values()) if (inbox.registeredOn !== fs) this.registerModule(inbox);
-    for (let req = this.outbox.shift(); req !== undefined; req = this.outbox.shift()) {
-      if (!req.done) this.write(req);
-    }
+    this.requests.flush(fs);
     for (const w of this.readyWaiters.splice(0)) w.resolve();
   }
 
@@ -485,8 +396,7 @@ export class SocketClientContext implements BusContext {
     const error = new OpenEdgeError("ERR_CLOSED", "bus connection lost before the master answered", {
       details: { path: this.path, delivery: "unknown" },
     });
-    for (const req of this.requests.values()) this.finish(req, error);
-    this.requests.clear();
+    this.requests.failWritten(error);
     if (this.closed) return;
     this.log.warn("bus_disconnected", { path: this.path, wasReady });
     this.scheduleReconnect();
@@ -502,30 +412,6 @@ export class SocketClientContext implements BusContext {
       void this.dial();
     }, delayMs);
   }
-}
-
-function ignoreValue(): void {}
-
-function asMessage(value: unknown): Message {
-  if (!isMessage(value))
-    throw new OpenEdgeError("ERR_FRAME", "master answered a sync request without a message");
-  return value;
-}
-
-function asMessages(value: unknown): Message[] {
-  if (!Array.isArray(value) || !value.every(isMessage)) {
-    throw new OpenEdgeError("ERR_FRAME", "master answered a group sync request without messages");
-  }
-  return value;
-}
-
-function syncTimeout(msg: Message, target: string, timeoutMs: number): OpenEdgeError {
-  const route = msg.route;
-  return new OpenEdgeError(
-    "ERR_TIMEOUT",
-    `no response to message ${msg.header.id} (${route.operation} ${route.resource} from "${route.source}") from ${target} within ${timeoutMs}ms`,
-    { details: { id: msg.header.id, route, timeoutMs } },
-  );
 }
 
 function errorText(error: unknown): string {

@@ -321,7 +321,9 @@ describe("channel context: sync timers", () => {
 
   test("one timer serves all pending requests, and close drops it", async () => {
     const { ctx, clock } = setup(64);
-    const calls = Array.from({ length: 50 }, (_, i) => outcome(ctx.sendSync("b", msg("a", "b", i), 1000 + i)));
+    const calls = Array.from({ length: 50 }, (_, i) =>
+      outcome(ctx.sendSync("b", msg("a", "b", i), 1000 + i)),
+    );
     expect(clock.pendingTimers()).toBe(1);
     for (let i = 0; i < 50; i++) {
       const req = await ctx.receive("b");

@@ -99,6 +99,13 @@ export class ChannelContext implements BusContext {
     return queue.take();
   }
 
+  tryReceive(module: string): Message | undefined {
+    const queue = this.queues.get(module);
+    if (queue === undefined) throw this.closed ? contextClosed() : unknownModule(module);
+    if (queue.remote !== null) return undefined;
+    return queue.poll();
+  }
+
   sendSync(module: string, msg: Message, timeoutMs = DEFAULT_SYNC_TIMEOUT_MS): Promise<Message> {
     const queue = this.queues.get(module);
     if (queue === undefined) return Promise.reject(this.closed ? contextClosed() : unknownModule(module));

@@ -87,13 +87,17 @@ export class ClientInbox {
   }
 
   take(): Promise<Message> {
-    const d = this.ring.shift();
-    if (d !== undefined) {
-      this.consume(d.seq, d.epoch);
-      return Promise.resolve(d.msg);
-    }
+    const msg = this.poll();
+    if (msg !== undefined) return Promise.resolve(msg);
     if (this.closedWith !== null) return Promise.reject(this.closedWith);
     return new Promise((resolve, reject) => this.receivers.push({ resolve, reject }));
+  }
+
+  poll(): Message | undefined {
+    const d = this.ring.shift();
+    if (d === undefined) return undefined;
+    this.consume(d.seq, d.epoch);
+    return d.msg;
   }
 
   close(error: OpenEdgeError): void {

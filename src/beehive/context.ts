@@ -24,6 +24,8 @@ export interface BusContext {
   send(module: string, msg: Message, options?: SendOptions): Promise<void>;
   /** The module's next message, waiting for one. */
   receive(module: string): Promise<Message>;
+  /** The module's next message if one is already there (no promise, no waiting); throws for an unknown module. */
+  tryReceive(module: string): Message | undefined;
   /** Sends and resolves with the response whose parentId is `msg.header.id`. */
   sendSync(module: string, msg: Message, timeoutMs?: number): Promise<Message>;
   /** Delivers a response to its waiting sendSync, or to its destination's queue if none waits. */

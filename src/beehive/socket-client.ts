@@ -133,6 +133,12 @@ export class SocketClientContext implements BusContext {
     return inbox.take();
   }
 
+  tryReceive(module: string): Message | undefined {
+    const inbox = this.inboxes.get(module);
+    if (inbox === undefined) throw this.closed ? contextClosed() : unknownModule(module);
+    return inbox.poll();
+  }
+
   sendSync(module: string, msg: Message, timeoutMs = DEFAULT_SYNC_TIMEOUT_MS): Promise<Message> {
     msg.header.sync = true;
     const deadline = this.clock.monotonic() + timeoutMs;

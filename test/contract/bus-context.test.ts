@@ -106,6 +106,18 @@ describe.each(implementations)("BusContext contract: %s", (_name, make) => {
     expect((await ctx.receive("me")).content).toBe("b");
   });
 
+  test("tryReceive takes what is there without waiting", async () => {
+    const { ctx, peer } = await setup();
+    expect(ctx.tryReceive("me")).toBeUndefined();
+    await peer.send("me", m("p1", "me", "first"));
+    await peer.send("me", m("p1", "me", "second"));
+    await until(() => ctx.stats().modules.some((s) => s.name === "me" && s.depth === 2), "both deliveries");
+    expect(ctx.tryReceive("me")?.content).toBe("first");
+    expect((await ctx.receive("me")).content).toBe("second");
+    expect(ctx.tryReceive("me")).toBeUndefined();
+    expect(() => ctx.tryReceive("ghost")).toThrow();
+  });
+
   test("binary content survives", async () => {
     const { ctx, peer } = await setup();
     await ctx.send("p1", m("me", "p1", { b: new Uint8Array([0, 1, 254, 255]) }));

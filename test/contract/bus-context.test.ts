@@ -25,6 +25,26 @@ interface Harness {
 
 const PEER_CAPACITY = 4;
 
+/** The client side of a real server (in-process) on a unix socket in a temp dir. */
+async function socketHarness(codec: "json" | "msgpack"): Promise<Harness> {
+  const dir = mkdtempSync(join(tmpdir(), "bhc-"));
+  const peer = new ChannelContext({ capacity: PEER_CAPACITY });
+  const server = new SocketServer({ context: peer, path: join(dir, "bus") });
+  await server.listen();
+  const ctx = new SocketClientContext({ path: join(dir, "bus"), codec });
+  await ctx.connect();
+  return {
+    ctx,
+    peer,
+    close: async () => {
+      await ctx.close();
+      await server.close();
+      await peer.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 const implementations: [string, () => Promise<Harness>][] = [
   [
     "channel context",
@@ -33,27 +53,8 @@ const implementations: [string, () => Promise<Harness>][] = [
       return { ctx, peer: ctx, close: () => ctx.close() };
     },
   ],
-  [
-    "socket context",
-    async () => {
-      const dir = mkdtempSync(join(tmpdir(), "bhc-"));
-      const peer = new ChannelContext({ capacity: PEER_CAPACITY });
-      const server = new SocketServer({ context: peer, path: join(dir, "bus") });
-      await server.listen();
-      const ctx = new SocketClientContext({ path: join(dir, "bus"), codec: "msgpack" });
-      await ctx.connect();
-      return {
-        ctx,
-        peer,
-        close: async () => {
-          await ctx.close();
-          await server.close();
-          await peer.close();
-          rmSync(dir, { recursive: true, force: true });
-        },
-      };
-    },
-  ],
+  ["socket context (json)", () => socketHarness("json")],
+  ["socket context (msgpack)", () => socketHarness("msgpack")],
 ];
 
 function m(source: string, destination: string, content: unknown = null): Message {

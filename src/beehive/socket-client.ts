@@ -1,5 +1,7 @@
 // The BusContext of a child process: every call becomes a request to the master over the unix socket,
 // deliveries for this process's modules land in local inboxes; reconnects (backoff) and re-registers.
+// While disconnected, calls wait for the connection (failFast ones fail); a call written but unanswered
+// when the connection drops fails with ERR_CLOSED (details.delivery "unknown"), never resent blindly.
 
 import type { Socket } from "bun";
 import { type Clock, systemClock, type TimerHandle } from "../lib/clock.ts";

@@ -263,3 +263,55 @@ test("logs?tail=N returns the last N lines (per instance, labelled when several)
   expect(alive(lines?.pid as number)).toBe(false);
   await stopCleanly(master, wd);
 });
+
+test("a dynamic instance keeps its start env across a crash, a second start replaces it, and it ends with the master", async () => {
+  const wd = makeWorkDir([{ name: "worker", pkg: "sleeper", replica: 0 }]);
+  const master = await startReady(wd);
+  const api = new MasterApi(wd);
+  const start = (address: string) =>
+    api.call("PUT", "/v1/services/worker/instances/dyn/start", {
+      body: { OPENEDGE_SERVICE_INSTANCE_ADDRESS: address },
+    });
+  expect((await start("tcp://first")).status).toBe(200);
+  const [first] = await api.instancesUntil("worker", "dyn running", (i) => running(i, 1));
+  expect(first?.name).toBe("dyn");
+  await until(
+    "dyn's output",
+    () => instanceLog(wd, "worker", "dyn"),
+    (log) => log.includes("address="),
+  );
+  process.kill(first?.pid as number, "SIGKILL");
+  const [again] = await api.instancesUntil(
+    "worker",
+    "dyn restarted",
+    (i) => running(i, 1) && i[0]?.restarts === 1,
+  );
+  expect(environ(again?.pid as number)?.OPENEDGE_SERVICE_INSTANCE_ADDRESS).toBe("tcp://first");
+
+  expect((await start("tcp://second")).status).toBe(200);
+  const [second] = await api.instancesUntil(
+    "worker",
+    "dyn replaced",
+    (i) => running(i, 1) && i[0]?.restarts === 0,
+  );
+  expect(alive(again?.pid as number)).toBe(false);
+  expect(environ(second?.pid as number)?.OPENEDGE_SERVICE_INSTANCE_ADDRESS).toBe("tcp://second");
+  await stopCleanly(master, wd);
+});
+
+test("concurrent starts of one dynamic instance leave exactly one running process", async () => {
+  // stubborn instances take the whole grace period to stop, so the five starts overlap
+  const wd = makeWorkDir([{ name: "worker", pkg: "stubborn", replica: 0 }], { grace: "500ms" });
+  const master = await startReady(wd);
+  const api = new MasterApi(wd);
+  const start = (n: number) =>
+    api.call("PUT", "/v1/services/worker/instances/dyn/start", { body: { E2E_START: String(n) } });
+  expect((await start(0)).status).toBe(200);
+  const answers = await Promise.all([1, 2, 3, 4, 5].map(start));
+  expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200]);
+  const [dyn] = await api.instancesUntil("worker", "one dyn", (i) => running(i, 1));
+  expect(environ(dyn?.pid as number)?.E2E_START).toMatch(/^[1-5]$/);
+  expect(dyn?.name).toBe("dyn");
+  // the starts that lost the race must not leave instances the master no longer knows of
+  await stopCleanly(master, wd);
+});

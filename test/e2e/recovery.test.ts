@@ -3,7 +3,7 @@
 // the application again, and never kills a process whose pid merely matches a record.
 
 import { afterAll, expect, test } from "bun:test";
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cleanupAll, onCleanup } from "./harness.ts";
 import { MasterApi, running, until } from "./master-api.ts";
@@ -66,8 +66,12 @@ test("after kill -9 of the master, the next start reaps the leftovers but not a 
   });
   writeFileSync(statsFile, JSON.stringify(state));
 
+  const cgroups = state.instances.flatMap((r) => r.cgroups ?? []);
+  for (const dir of cgroups) expect(existsSync(dir)).toBe(true);
+
   const second = await startReady(wd);
   for (const pid of leftovers) expect(alive(pid)).toBe(false);
+  for (const dir of cgroups) expect(existsSync(dir)).toBe(false);
   expect(alive(bystander.pid)).toBe(true);
   const reaped = await second.waitFor("leftovers_reaped");
   expect((reaped.reaped as string[]).sort()).toEqual(["spawner", "svc", "svc.i1"]);

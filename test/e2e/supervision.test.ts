@@ -181,10 +181,17 @@ test("children, a setsid'd shell and a double-forked daemon die with their insta
   for (const pid of firstTree) expect(alive(pid)).toBe(false);
   const secondTree = await until("the second tree", treeOf, (pids) => pids.length >= 6);
 
+  // each run had a cgroup of its own (where the host has them); the crashed run's is gone
+  const cgroups = master.lines.filter((l) => l.msg === "instance_spawned" && typeof l.cgroup === "string");
+  expect(cgroups.map((l) => existsSync(l.cgroup as string))).toEqual(
+    cgroups.length === 2 ? [false, true] : [],
+  );
+
   const stop = await run(["stop", "-w", wd]);
   expect(stop.code).toBe(0);
   expect(await master.exited).toBe(0);
   expect(secondTree.filter(alive)).toEqual([]);
+  for (const line of cgroups) expect(existsSync(line.cgroup as string)).toBe(false);
   expect(markedPids(wd)).toEqual([]);
 });
 

@@ -212,6 +212,7 @@ test("logs?tail=N returns the last N lines (per instance, labelled when several)
   const wd = makeWorkDir([
     { name: "lines", pkg: "sleeper", args: ["line 1", "line 2", "line 3", "line 4"] },
     { name: "rep", pkg: "sleeper", replica: 2, args: ["last"] },
+    { name: "ticker", pkg: "exiter", restart: { policy: "always", backoff: { min: "100ms", max: "200ms" } } },
   ]);
   const master = await startReady(wd);
   const api = new MasterApi(wd);
@@ -246,6 +247,13 @@ test("logs?tail=N returns the last N lines (per instance, labelled when several)
   expect((await api.call("GET", "/v1/services/rep/logs?tail=1&instance=rep.i1")).text).toBe("last\n");
   const cli = await run(["logs", "lines", "-n", "2", "-w", wd]);
   expect(cli).toEqual({ code: 0, stdout: "line 3\nline 4\n", stderr: "" });
+
+  // follow: what the restarting ticker appends arrives on the open stream
+  const followed = await api.readStream(
+    "/v1/services/ticker/logs?follow=1&tail=0",
+    (text) => text.split("start code=0\n").length >= 3,
+  );
+  expect(followed).toMatch(/^(start code=0\n)+$/);
 
   const metrics = async () => (await api.call("GET", "/metrics")).text;
   const first = await metrics();

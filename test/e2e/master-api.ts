@@ -96,6 +96,37 @@ export class MasterApi {
     return { status: res.status, headers: res.headers, text, json };
   }
 
+  /**
+   * GETs a streaming endpoint and reads the body until `done` holds for the text so far (or the
+   * deadline passes, which throws); then hangs up.
+   */
+  async readStream(path: string, done: (text: string) => boolean, timeoutMs = 15_000): Promise<string> {
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), timeoutMs);
+    let text = "";
+    try {
+      const res = await fetch(`http://localhost${path}`, {
+        headers: authHeaders(ADMIN, this.adminToken()),
+        unix: this.socket,
+        signal: abort.signal,
+      } as RequestInit & { unix: string });
+      if (res.status !== 200 || res.body === null) throw new Error(`${path} answered ${res.status}`);
+      const decoder = new TextDecoder();
+      for await (const chunk of res.body) {
+        text += decoder.decode(chunk, { stream: true });
+        if (done(text)) return text;
+      }
+      throw new Error(`${path}: the stream ended; read: ${JSON.stringify(text)}`);
+    } catch (err) {
+      if (abort.signal.aborted)
+        throw new Error(`${path}: timed out after ${timeoutMs} ms; read: ${JSON.stringify(text)}`);
+      throw err;
+    } finally {
+      clearTimeout(timer);
+      abort.abort();
+    }
+  }
+
   async inspect(): Promise<InspectView> {
     const answer = await this.call("GET", "/v1/system/inspect");
     if (answer.status !== 200) throw new Error(`inspect answered ${answer.status}: ${answer.text}`);

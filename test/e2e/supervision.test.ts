@@ -53,6 +53,20 @@ test("replicas run as distinct processes named <svc>, <svc>.i1, <svc>.i2 with th
     expect(readlinkSync(join(dir, "var/run/openedge.sock"))).toBe(join(wd, "var/run/openedge.sock"));
     expect(readlinkSync(join(dir, "lib/openedge/sleeper"))).toBe(join(wd, "var/db/openedge/pkgs/sleeper"));
   }
+  // the CLI shows the same instances
+  const ps = await run(["ps", "-w", wd]);
+  expect(ps.code).toBe(0);
+  for (const inst of instances) {
+    expect(ps.stdout).toMatch(
+      new RegExp(`^rep +${inst.name.replace(".", "\\.")} +running +0 +${inst.pid} `, "m"),
+    );
+  }
+  const psJson = JSON.parse((await run(["ps", "-w", wd, "--json"])).stdout) as {
+    name: string;
+    instances: { pid: number }[];
+  }[];
+  expect(psJson.find((s) => s.name === "rep")?.instances.map((i) => i.pid)).toEqual(pids as number[]);
+
   const tokens = new Set(pids.map((pid) => environ(pid as number)?.OPENEDGE_SERVICE_TOKEN));
   expect(tokens.size).toBe(1); // one token per service, shared by its instances
 
@@ -252,4 +266,20 @@ test("an instance that ignores SIGTERM is killed with SIGKILL after the grace pe
   expect(master.lines.some((l) => l.msg === "instance_kill" && l.instance === "slow")).toBe(true);
   expect(tree.filter(alive)).toEqual([]);
   expect(markedPids(wd)).toEqual([]);
+});
+
+test("a service whose package is missing is reported failed at start; the others run", async () => {
+  const wd = makeWorkDir([
+    { name: "ghost", pkg: "no-such-package" },
+    { name: "fine", pkg: "sleeper" },
+  ]);
+  const master = await startReady(wd);
+  expect((await master.waitFor("master_ready")).failed).toEqual(["ghost"]);
+  const api = new MasterApi(wd);
+  const ghost = await api.service("ghost");
+  expect(ghost.status).toBe("failed");
+  expect(ghost.error).toContain("package.yml");
+  expect(ghost.instances).toEqual([]);
+  await api.instancesUntil("fine", "fine running", (i) => running(i, 1));
+  await stopCleanly(master, wd);
 });

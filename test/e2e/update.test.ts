@@ -276,3 +276,27 @@ test("SIGTERM during an update's health wait stops the master and leaves no proc
     })),
   ).toEqual([]);
 });
+
+test("an update naming a package that is not there is rolled back at once, unchanged services untouched", async () => {
+  const { wd, master, api, before } = await runningApp([{ name: "svc", pkg: "sleeper" }], { svc: 1 });
+  const v1Text = readApplication(wd);
+  const file = writeApplicationAt(
+    wd,
+    "nopkg.yml",
+    applicationYaml([
+      { name: "svc", pkg: "sleeper" },
+      { name: "ghost", pkg: "no-such-package" },
+    ]),
+  );
+  const startedAt = performance.now();
+  const answer = await api.call("PUT", "/v1/system/update", { body: { path: file, trace: "t-nopkg" } });
+  expect(performance.now() - startedAt).toBeLessThan(2500); // no health wait for a start that failed
+  expect(answer.status).toBe(409);
+  expect((answer.json as { error: string }).error).toContain("package.yml");
+  expect(otaLog(wd).map((e) => e.step)).toEqual(["UPDATING", "ROLLINGBACK", "ROLLEDBACK"]);
+  expect(readApplication(wd)).toBe(v1Text);
+  const doc = await api.inspect();
+  expect(doc.services.map((s) => s.name)).toEqual(["svc"]);
+  expect(pidsOf(doc)).toEqual(before);
+  await stopCleanly(master, wd);
+});

@@ -78,8 +78,8 @@ export class ClientInbox {
     this.delivered++;
     const waiter = this.receivers.shift();
     if (waiter !== undefined) {
-      this.consume(seq, this.epoch);
       waiter.resolve(msg);
+      this.consume(seq, this.epoch);
       return true;
     }
     this.ring.push({ seq, epoch: this.epoch, msg });

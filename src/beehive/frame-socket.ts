@@ -1,5 +1,5 @@
-// One framed connection over a Bun socket, shared by both ends: frames appended in a tick leave in
-// one write (after a microtask), a short write waits for drain, and inbound bytes go through the decoder.
+// One framed connection over a Bun socket, shared by both ends: frames are batched into few writes (see
+// `schedule`), a short write waits for drain, and inbound bytes go through the streaming decoder.
 
 import type { Socket } from "bun";
 import { isOpenEdgeError } from "../lib/errors.ts";
@@ -20,10 +20,30 @@ export class FrameSocket<T = unknown> {
   codec: Codec;
   private readonly out: FrameBuffer;
   private readonly decoder: FrameDecoder;
-  private scheduled = false;
+  private microScheduled = false;
+  private turnScheduled = false;
+  /** A microtask flush already went out in this event-loop turn. */
+  private burst = false;
+  private burstResetScheduled = false;
   private waitingDrain = false;
   private closed = false;
-  private readonly flushTask = () => this.flush();
+  private readonly microFlush = () => {
+    this.microScheduled = false;
+    this.burst = true;
+    if (!this.burstResetScheduled) {
+      this.burstResetScheduled = true;
+      setImmediate(this.endBurst);
+    }
+    this.flush();
+  };
+  private readonly turnFlush = () => {
+    this.turnScheduled = false;
+    this.flush();
+  };
+  private readonly endBurst = () => {
+    this.burstResetScheduled = false;
+    this.burst = false;
+  };
 
   constructor(
     readonly socket: Socket<T>,
@@ -55,13 +75,26 @@ export class FrameSocket<T = unknown> {
   }
 
   /**
-   * Makes sure a flush runs at the end of this event-loop turn. Not a microtask: a sender awaiting
-   * each send would then flush (one syscall) per message; a turn batches everything it produced.
+   * Makes sure queued frames are written soon. The first flush of an event-loop turn runs as a
+   * microtask (a request/response ping-pong pays no extra loop hop); later ones in the same turn wait
+   * for its end, so a sender awaiting each send does not cost a syscall per message.
    */
   schedule(): void {
-    if (this.scheduled || this.closed) return;
-    this.scheduled = true;
-    setImmediate(this.flushTask);
+    if (this.closed) return;
+    if (this.burst) {
+      this.scheduleLazy();
+      return;
+    }
+    if (this.microScheduled) return;
+    this.microScheduled = true;
+    queueMicrotask(this.microFlush);
+  }
+
+  /** A flush at the end of this turn, for frames nobody waits on (acks). */
+  scheduleLazy(): void {
+    if (this.closed || this.microScheduled || this.turnScheduled) return;
+    this.turnScheduled = true;
+    setImmediate(this.turnFlush);
   }
 
   /** Feed from the socket's `data` handler. */
@@ -102,7 +135,6 @@ export class FrameSocket<T = unknown> {
   }
 
   private flush(): void {
-    this.scheduled = false;
     if (this.closed) return;
     this.options.beforeFlush?.();
     if (this.waitingDrain || this.out.size === 0) return;

@@ -23,6 +23,7 @@ export type ClientFrame =
   | { k: "group"; r: number; d: string; f: boolean; m: Message }
   | { k: "sync"; r: number; d: string; t: number; m: Message }
   | { k: "gsync"; r: number; d: string; t: number; m: Message }
+  /** r 0: no reply wanted (an answer to a sync request) */
   | { k: "resp"; r: number; m: Message }
   | { k: "ack"; n: string; s: number };
 

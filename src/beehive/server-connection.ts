@@ -98,7 +98,9 @@ export class ServerConnection implements LinkConnection {
         this.reply(f.r, ctx.sendToGroupSync(f.d, f.m, f.t));
         return;
       case "resp":
-        this.reply(f.r, ctx.sendResp(f.m));
+        // r 0: an answer to a sync request, which is never refused (a late one is dropped): no reply
+        if (f.r === 0) void ctx.sendResp(f.m);
+        else this.reply(f.r, ctx.sendResp(f.m));
         return;
       case "ack":
         this.host.ack(this, f.n, f.s);

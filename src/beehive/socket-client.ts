@@ -22,6 +22,7 @@ import { type Codec, type CodecName, codecByName, jsonCodec } from "./codec.ts";
 import { type BusContext, DEFAULT_SYNC_TIMEOUT_MS, type SendOptions } from "./context.ts";
 import { FrameSocket } from "./frame-socket.ts";
 import type { Message } from "./model.ts";
+import { RESOLVED } from "./module-queue.ts";
 import { DEFAULT_MAX_FRAME_BYTES } from "./packer.ts";
 import { type ClientFrame, type ModuleRegistration, parseServerFrame } from "./protocol.ts";
 import type { BusStats, ModuleStats } from "./stats.ts";
@@ -48,7 +49,7 @@ export class SocketClientContext implements BusContext {
   private readonly acksDue = new Set<ClientInbox>();
   private readonly onConsumed = (inbox: ClientInbox) => {
     this.acksDue.add(inbox);
-    this.fs?.schedule();
+    this.fs?.scheduleLazy();
   };
   private fs: FrameSocket | null = null;
   private ready = false;
@@ -155,6 +156,16 @@ export class SocketClientContext implements BusContext {
   }
 
   sendResp(resp: Message): Promise<void> {
+    if (resp.header.sync && this.ready && this.fs !== null) {
+      // the master cannot refuse an answer to a sync request (it is delivered or dropped as late),
+      // so it is sent without a reply to wait for
+      try {
+        this.fs.send({ k: "resp", r: 0, m: resp }, resp.content);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return RESOLVED;
+    }
     return this.request((r) => ({ k: "resp", r, m: resp }), resp.content, false, 0, ignoreValue);
   }
 

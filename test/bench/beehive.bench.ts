@@ -22,13 +22,13 @@ import {
 } from "../../src/beehive/index.ts";
 
 const CHILD = join(import.meta.dir, "../fixtures/beehive/bench-child.ts");
-const CHANNEL_MSGS = 1_000_000;
-const CHANNEL_SYNCS = 200_000;
-const STREAM_MSGS = 100_000;
-const LATENCY_SAMPLES = 10_000;
-const WARMUP = 1000;
-const BLOCK = 250;
-const REPEATS = 3;
+const CHANNEL_MSGS = 500_000;
+const CHANNEL_SYNCS = 100_000;
+const STREAM_MSGS = 50_000;
+const LATENCY_SAMPLES = 5_000;
+const WARMUP = 500;
+const BLOCK = 20;
+const RUNS = 7;
 
 interface Row {
   name: string;
@@ -36,8 +36,8 @@ interface Row {
   unit: string;
   baseline: number;
   baselineName: string;
-  /** true when smaller is better (latency) */
-  lower: boolean;
+  /** How many times slower than the reference the bus is. */
+  ratio: number;
 }
 const rows: Row[] = [];
 
@@ -54,7 +54,6 @@ function message(content: unknown, id?: string): Message {
 }
 
 const CONTENT_200 = "x".repeat(200);
-
 
 // --- bare reference queue ---------------------------------------------------------------------
 
@@ -139,8 +138,29 @@ async function channelSync(msgs: Message[]): Promise<number> {
 
 // --- socket: bus ------------------------------------------------------------------------------
 
+// --- cpu placement -------------------------------------------------------------------------------
+// On a VM, a wake-up across cores costs ~50 µs and one on the same core ~10 µs, and the scheduler
+// picks either at random per process: unpinned, latency figures swing 3x between runs. So each
+// measure pins (taskset, where present) the master and every child explicitly.
+
+const childPids = new Set<number>();
+const canPin = Bun.which("taskset") !== null && navigator.hardwareConcurrency >= 2;
+
+function pin(pid: number, cpu: number): void {
+  if (canPin)
+    Bun.spawnSync(["taskset", "-cp", String(cpu), String(pid)], { stdout: "ignore", stderr: "ignore" });
+}
+
+/** Master on cpu 0; children on `childCpu` (1: cross-core, 0: same core). */
+function place(childCpu: number): void {
+  pin(process.pid, 0);
+  for (const pid of childPids) pin(pid, childCpu);
+}
+
 async function spawnChild(args: string[]) {
   const proc = Bun.spawn([process.execPath, CHILD, ...args], { stdout: "pipe", stderr: "inherit" });
+  childPids.add(proc.pid);
+  void proc.exited.then(() => childPids.delete(proc.pid));
   const reader = proc.stdout.getReader();
   let text = "";
   while (!text.includes("ready")) {
@@ -316,102 +336,114 @@ function percentile(samples: number[], p: number): number {
 
 // --- run ------------------------------------------------------------------------------------------
 
-/** Runs `a` and `b` alternately `REPEATS` times (so both see the same machine) and keeps the best of each. */
-async function alternate(a: () => Promise<number>, b: () => Promise<number>): Promise<[number, number]> {
-  let bestA = 0;
-  let bestB = 0;
-  for (let i = 0; i < REPEATS; i++) {
-    bestA = Math.max(bestA, await a());
-    bestB = Math.max(bestB, await b());
+function median(values: number[]): number {
+  const s = [...values].sort((x, y) => x - y);
+  return s[Math.floor(s.length / 2)] ?? Number.NaN;
+}
+
+/**
+ * Runs `a` and `b` alternately RUNS times, so both see the same machine (this one is shared and noisy):
+ * the figures are medians, the ratio is the median of the paired ratios b_i / a_i.
+ */
+async function alternate(
+  a: () => Promise<number>,
+  b: () => Promise<number>,
+): Promise<{ value: number; baseline: number; ratio: number }> {
+  const as: number[] = [];
+  const bs: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    as.push(await a());
+    bs.push(await b());
   }
-  return [bestA, bestB];
+  return { value: median(as), baseline: median(bs), ratio: median(bs.map((x, i) => x / (as[i] as number))) };
 }
 
 async function main(): Promise<void> {
   const started = performance.now();
   console.log(
-    `beehive bench: bun ${Bun.version}, ${navigator.hardwareConcurrency} cpus, best of ${REPEATS} alternating runs`,
+    `beehive bench: bun ${Bun.version}, ${navigator.hardwareConcurrency} cpus, medians of ${RUNS} alternating runs${canPin ? ", cpu-pinned" : ", not pinned (no taskset)"}`,
   );
 
-  const [sr, bsr] = await alternate(
+  pin(process.pid, 0);
+  const sr = await alternate(
     () => channelSendReceive(CHANNEL_MSGS),
     () => bareSendReceive(CHANNEL_MSGS),
   );
   rows.push({
     name: "channel send/receive",
-    value: sr,
+    ...sr,
     unit: "msg/s",
-    baseline: bsr,
     baselineName: "bare async queue",
-    lower: false,
   });
 
   const syncMsgs = Array.from({ length: CHANNEL_SYNCS }, (_, i) => message(null, `s${i}`));
-  const [sy, bsy] = await alternate(
+  const sy = await alternate(
     () => channelSync(syncMsgs),
     () => bareSync(syncMsgs),
   );
   rows.push({
     name: "channel sendSync round trips",
-    value: sy,
+    ...sy,
     unit: "rt/s",
-    baseline: bsy,
     baselineName: "bare queue pair",
-    lower: false,
   });
 
   for (const codec of [jsonCodec, msgpackCodec]) {
     await withBus(codec, (ctx) =>
       withRaw(codec, (raw) =>
         withBytes(async (bytesPeer) => {
-          const [stream, rawS] = await alternate(
+          // throughput wants both cores; the references run under the same placement
+          place(1);
+          const stream = await alternate(
             () => busStream(ctx, STREAM_MSGS),
             () => rawStream(raw, STREAM_MSGS),
           );
           rows.push({
             name: `socket ${codec.name} stream 200B`,
-            value: stream,
+            ...stream,
             unit: "msg/s",
-            baseline: rawS,
-            baselineName: "bare framed stream",
-            lower: false,
+            baselineName: "bare framed stream (cross-core)",
           });
-          // latency: blocks of bus, bare and byte round trips in turn, so all see the same machine
-          const bus: number[] = [];
-          const bare: number[] = [];
-          const bytes: number[] = [];
-          for (let done = -WARMUP; done < LATENCY_SAMPLES; done += BLOCK) {
-            for (let i = 0; i < BLOCK; i++) {
-              const t = await busRoundTrip(ctx);
-              if (done >= 0) bus.push(t);
+          for (const [where, cpu] of [
+            ["same-core", 0],
+            ["cross-core", 1],
+          ] as const) {
+            place(cpu);
+            // blocks of bus, bare and byte round trips in turn, so all see the same machine
+            const bus: number[] = [];
+            const bare: number[] = [];
+            const bytes: number[] = [];
+            for (let done = -WARMUP; done < LATENCY_SAMPLES; done += BLOCK) {
+              for (let i = 0; i < BLOCK; i++) {
+                const t = await busRoundTrip(ctx);
+                if (done >= 0) bus.push(t);
+              }
+              for (let i = 0; i < BLOCK; i++) {
+                const t = await rawRoundTrip(raw);
+                if (done >= 0) bare.push(t);
+              }
+              for (let i = 0; i < BLOCK; i++) {
+                const t = await bytesPeer.roundTrip();
+                if (done >= 0) bytes.push(t);
+              }
             }
-            for (let i = 0; i < BLOCK; i++) {
-              const t = await rawRoundTrip(raw);
-              if (done >= 0) bare.push(t);
+            for (const p of [50, 99]) {
+              rows.push({
+                name: `socket ${codec.name} sync p${p} ${where}`,
+                value: percentile(bus, p) * 1000,
+                unit: "µs",
+                baseline: percentile(bare, p) * 1000,
+                ratio: percentile(bus, p) / percentile(bare, p),
+                baselineName: `bare framed echo (${codec.name})`,
+              });
             }
-            for (let i = 0; i < BLOCK; i++) {
-              const t = await bytesPeer.roundTrip();
-              if (done >= 0) bytes.push(t);
-            }
-          }
-          for (const p of [50, 99]) {
             rows.push({
-              name: `socket ${codec.name} sync p${p}`,
-              value: percentile(bus, p) * 1000,
+              name: `  byte echo p50 ${where}`,
+              value: percentile(bus, 50) * 1000,
               unit: "µs",
-              baseline: percentile(bare, p) * 1000,
-              baselineName: "bare framed echo",
-              lower: true,
-            });
-          }
-          for (const p of [50, 99]) {
-            rows.push({
-              name: `socket ${codec.name} sync p${p} vs bytes`,
-              value: percentile(bus, p) * 1000,
-              unit: "µs",
-              baseline: percentile(bytes, p) * 1000,
-              baselineName: "bare byte echo (no codec)",
-              lower: true,
+              baseline: percentile(bytes, 50) * 1000,
+              ratio: percentile(bus, 50) / percentile(bytes, 50),
+              baselineName: "bare byte echo, no codec (floor)",
             });
           }
         }),
@@ -425,8 +457,7 @@ async function main(): Promise<void> {
     `${"measure".padEnd(36)} ${"value".padStart(16)} ${"reference".padStart(16)}  ${"ratio".padStart(6)}  reference`,
   );
   for (const r of rows) {
-    // ratio > 1: the bus is slower than its reference by that factor
-    const ratio = r.lower ? r.value / r.baseline : r.baseline / r.value;
+    const ratio = r.ratio;
     console.log(
       `${r.name.padEnd(36)} ${`${fmt(r.value)} ${r.unit}`.padStart(16)} ${`${fmt(r.baseline)} ${r.unit}`.padStart(16)}  ${`${ratio.toFixed(2)}x`.padStart(6)}  ${r.baselineName}`,
     );

@@ -1,9 +1,10 @@
 // The master API over its unix socket, as operators, services and broken clients meet it: both header
 // spellings, per-service tokens, JSON errors with fitting statuses, an OpenEdge-style python3 module
-// that starts, reports on and stops instances itself, instance logs and Prometheus metrics.
+// that starts, reports on and stops instances itself, dynamic instances (crash, replacement, concurrent
+// starts), instance logs (tail, follow) and Prometheus metrics.
 
 import { afterAll, expect, test } from "bun:test";
-import { writeFileSync } from "node:fs";
+import { statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cleanupAll, run } from "./harness.ts";
 import { ADMIN, type Answer, authHeaders, MasterApi, running, until } from "./master-api.ts";
@@ -33,6 +34,8 @@ test("auth: both header spellings, wrong or foreign tokens get 401, a service's 
   const [svc] = await api.instancesUntil("svc", "svc running", (i) => running(i, 1));
   await api.instancesUntil("peer", "peer running", (i) => running(i, 1));
   const admin = api.adminToken();
+  expect(statSync(api.socket).mode & 0o777).toBe(0o600);
+  expect(statSync(join(wd, "var/run/openedge/admin.token")).mode & 0o777).toBe(0o600);
   const serviceToken = environ(svc?.pid as number)?.OPENEDGE_SERVICE_TOKEN ?? "";
   expect(serviceToken).not.toBe("");
 

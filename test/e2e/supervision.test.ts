@@ -1,6 +1,7 @@
-// Native services under the compiled master: replicas with their env, cwd and argv[0]; restarts of a
-// killed instance with backoff; the restart policies and retry budget; process trees (background
-// children, setsid, double-forked daemons) that leave nothing behind; cgroup memory limits.
+// Native services under the compiled master: replicas with their env, cwd and argv[0] (and `ps`);
+// restarts of a killed instance with backoff; the restart policies and retry budget; process trees
+// (background children, setsid, double-forked daemons) that leave nothing behind; SIGKILL after the
+// grace period; cgroup memory limits; a service whose package is missing.
 
 import { afterAll, expect, test } from "bun:test";
 import { existsSync, readlinkSync } from "node:fs";
@@ -149,6 +150,14 @@ test("restart policies: on-failure, always and no on zero and non-zero exits; re
   expect(settled.get("no-err")).toMatchObject({ status: "exited", restarts: 0, exit: { code: 3 } });
   expect(settled.get("retry")).toMatchObject({ status: "failed", restarts: 2, exit: { code: 4 } });
   expect(instanceLog(wd, "retry", "retry")).toBe("start code=4\n".repeat(3));
+  // backoff from application.yml: min 100ms, doubling (±10% jitter)
+  const delays = master.lines
+    .filter((l) => l.msg === "instance_restart_scheduled" && l.service === "always-err")
+    .map((l) => l.delay_ms as number);
+  expect(delays[0]).toBeGreaterThanOrEqual(90);
+  expect(delays[0]).toBeLessThanOrEqual(110);
+  expect(delays[1]).toBeGreaterThanOrEqual(180);
+  expect(delays[1]).toBeLessThanOrEqual(220);
   expect(instanceLog(wd, "no-err", "no-err")).toBe("start code=3\n");
   expect(instanceLog(wd, "onfail-ok", "onfail-ok")).toBe("start code=0\n");
 

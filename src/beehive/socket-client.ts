@@ -4,11 +4,12 @@
 // when the connection drops fails with ERR_CLOSED (details.delivery "unknown"), never resent blindly.
 
 import type { Socket } from "bun";
-import { type Clock, systemClock, type TimerHandle } from "../lib/clock.ts";
+import { type Clock, systemClock } from "../lib/clock.ts";
 import { OpenEdgeError } from "../lib/errors.ts";
 import { type Logger, silentLogger } from "../log/index.ts";
-import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from "./backoff.ts";
+import { type BackoffOptions, DEFAULT_BACKOFF } from "./backoff.ts";
 import { contextClosed, moduleCleanedUp, unknownModule } from "./bus-errors.ts";
+import { ClientDialer } from "./client-dialer.ts";
 import { ClientInbox } from "./client-inbox.ts";
 import {
   asMessage,
@@ -54,9 +55,7 @@ export class SocketClientContext implements BusContext {
   private fs: FrameSocket | null = null;
   private ready = false;
   private closed = false;
-  private dialing = false;
-  private attempt = 0;
-  private reconnectTimer: TimerHandle | null = null;
+  private readonly dialer: ClientDialer;
   private readyWaiters: { resolve: () => void; reject: (error: Error) => void }[] = [];
   private connections = 0;
 
@@ -69,6 +68,14 @@ export class SocketClientContext implements BusContext {
     this.maxFrameBytes = deps.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
     this.backoff = { ...DEFAULT_BACKOFF, ...deps.backoff };
     this.requests = new ClientRequests(this.clock);
+    this.dialer = new ClientDialer({
+      path: this.path,
+      clock: this.clock,
+      log: this.log,
+      backoff: this.backoff,
+      opened: (socket) => this.opened(socket),
+      lost: (conn) => this.lost(conn as FrameSocket),
+    });
   }
 
   get connected(): boolean {
@@ -80,7 +87,7 @@ export class SocketClientContext implements BusContext {
     if (this.closed) return Promise.reject(contextClosed());
     if (this.ready) return Promise.resolve();
     const waiting = new Promise<void>((resolve, reject) => this.readyWaiters.push({ resolve, reject }));
-    if (this.fs === null && this.reconnectTimer === null) void this.dial();
+    if (this.fs === null && !this.dialer.pending) void this.dialer.dial();
     return waiting;
   }
 
@@ -229,8 +236,7 @@ export class SocketClientContext implements BusContext {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.reconnectTimer?.cancel();
-    this.reconnectTimer = null;
+    this.dialer.stop();
     const error = contextClosed();
     this.fs?.close(true);
     this.fs = null;
@@ -299,35 +305,6 @@ export class SocketClientContext implements BusContext {
 
   // --- connection -----------------------------------------------------------------------------
 
-  private async dial(): Promise<void> {
-    if (this.closed || this.dialing) return;
-    this.dialing = true;
-    this.reconnectTimer = null;
-    let fs: FrameSocket | null = null;
-    try {
-      await Bun.connect({
-        unix: this.path,
-        socket: {
-          open: (socket: Socket<undefined>) => {
-            fs = this.opened(socket);
-          },
-          data: (_socket, chunk) => fs?.data(chunk),
-          drain: () => fs?.drain(),
-          close: () => {
-            if (fs !== null) this.lost(fs);
-          },
-          error: (_socket, error) => this.log.warn("bus_connection_error", { error: error.message }),
-          connectError: () => {},
-        },
-      });
-    } catch (error) {
-      this.log.debug("bus_connect_failed", { error: errorText(error), attempt: this.attempt });
-      this.scheduleReconnect();
-    } finally {
-      this.dialing = false;
-    }
-  }
-
   private opened(socket: Socket<undefined>): FrameSocket {
     const fs: FrameSocket = new FrameSocket(socket, {
       codec: this.codec,
@@ -385,7 +362,7 @@ export class SocketClientContext implements BusContext {
   private welcomed(fs: FrameSocket, mods: { n: string; e: string }[]): void {
     for (const m of mods) this.inboxes.get(m.n)?.setEpoch(m.e);
     this.ready = true;
-    this.attempt = 0;
+    this.dialer.succeeded();
     this.connections++;
     this.log.info("bus_connected", { modules: mods.map((m) => m.n), codec: this.codec.name });
     // modules added while the hello was on its way register now
@@ -418,18 +395,7 @@ export class SocketClientContext implements BusContext {
     this.requests.failWritten(error);
     if (this.closed) return;
     this.log.warn("bus_disconnected", { path: this.path, wasReady });
-    this.scheduleReconnect();
-  }
-
-  private scheduleReconnect(): void {
-    if (this.closed || this.reconnectTimer !== null) return;
-    const delayMs = backoffDelay(this.attempt, this.backoff);
-    this.attempt++;
-    this.log.info("bus_reconnect_scheduled", { delayMs, attempt: this.attempt });
-    this.reconnectTimer = this.clock.setTimeout(() => {
-      this.reconnectTimer = null;
-      void this.dial();
-    }, delayMs);
+    this.dialer.retry();
   }
 }
 

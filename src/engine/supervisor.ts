@@ -3,6 +3,7 @@
 
 import type { Clock } from "../lib/clock.ts";
 import { OpenEdgeError } from "../lib/errors.ts";
+import { KeyedSerial } from "../lib/keyed-serial.ts";
 import type { Logger } from "../log/index.ts";
 import type { Engine } from "./engine.ts";
 import { type HealthOptions, waitHealthy } from "./health.ts";
@@ -43,11 +44,14 @@ interface ServiceEntry {
   spec: ServiceSpec;
   envFor: EnvFor;
   slots: Map<string, InstanceSlot>;
+  /** Set when stopService begins: no instance may be added after that. */
+  stopping: boolean;
 }
 
 export class Supervisor {
   private readonly services = new Map<string, ServiceEntry>();
   private readonly listeners = new Set<(event: StatusEvent) => void>();
+  private readonly perInstance = new KeyedSerial();
   private readonly log: Logger;
 
   constructor(private readonly deps: SupervisorDeps) {
@@ -62,7 +66,7 @@ export class Supervisor {
       });
     }
     await this.deps.engine.prepare(spec);
-    const entry: ServiceEntry = { spec, envFor, slots: new Map() };
+    const entry: ServiceEntry = { spec, envFor, slots: new Map(), stopping: false };
     this.services.set(spec.name, entry);
     this.log.info("service_starting", { service: spec.name, image: spec.image, replica: spec.replica });
     await Promise.all(replicaNames(spec.name, spec.replica).map((name) => this.addSlot(entry, name, {})));
@@ -72,6 +76,7 @@ export class Supervisor {
   async stopService(name: string, graceMs?: number): Promise<void> {
     const entry = this.services.get(name);
     if (entry === undefined) return;
+    entry.stopping = true;
     const grace = graceMs ?? entry.spec.graceMs;
     await Promise.all([...entry.slots.values()].map((slot) => slot.stop(grace)));
     if (this.services.get(name) === entry) this.services.delete(name);
@@ -88,25 +93,40 @@ export class Supervisor {
    * system environment. An instance of the same name is stopped and replaced.
    */
   async startInstance(service: string, instance: string, env: Record<string, string>): Promise<void> {
-    const entry = this.entry(service);
-    const existing = entry.slots.get(instance);
-    if (existing !== undefined) {
-      await existing.stop(entry.spec.graceMs);
-      if (entry.slots.get(instance) === existing) entry.slots.delete(instance);
-    }
-    await this.addSlot(entry, instance, env);
+    // one at a time per instance name: concurrent starts would each replace the same slot and orphan
+    // the losers
+    return this.perInstance.run(`${service}\0${instance}`, async () => {
+      const entry = this.entry(service);
+      const existing = entry.slots.get(instance);
+      if (existing !== undefined) {
+        await existing.stop(entry.spec.graceMs);
+        if (entry.slots.get(instance) === existing) entry.slots.delete(instance);
+      }
+      if (entry.stopping || this.services.get(service) !== entry) {
+        throw new OpenEdgeError(
+          "ERR_NOT_FOUND",
+          `service "${service}" stopped while "${instance}" was starting`,
+          {
+            details: { service, instance },
+          },
+        );
+      }
+      await this.addSlot(entry, instance, env);
+    });
   }
 
   async stopInstance(service: string, instance: string, graceMs?: number): Promise<void> {
-    const entry = this.entry(service);
-    const slot = entry.slots.get(instance);
-    if (slot === undefined) {
-      throw new OpenEdgeError("ERR_NOT_FOUND", `service "${service}" has no instance "${instance}"`, {
-        details: { service, instance },
-      });
-    }
-    await slot.stop(graceMs ?? entry.spec.graceMs);
-    if (entry.slots.get(instance) === slot) entry.slots.delete(instance);
+    return this.perInstance.run(`${service}\0${instance}`, async () => {
+      const entry = this.entry(service);
+      const slot = entry.slots.get(instance);
+      if (slot === undefined) {
+        throw new OpenEdgeError("ERR_NOT_FOUND", `service "${service}" has no instance "${instance}"`, {
+          details: { service, instance },
+        });
+      }
+      await slot.stop(graceMs ?? entry.spec.graceMs);
+      if (entry.slots.get(instance) === slot) entry.slots.delete(instance);
+    });
   }
 
   serviceNames(): string[] {

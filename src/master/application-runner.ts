@@ -69,8 +69,9 @@ export class ApplicationRunner {
     for (const service of [...services].reverse()) await this.stopService(service.name);
   }
 
+  /** Stops every service that runs, whichever application it came from, the last started first. */
   async stopAll(): Promise<void> {
-    await this.stopServices(this.current.services);
+    for (const name of [...this.states.keys()].reverse()) await this.stopService(name);
   }
 
   state(service: string): ServiceState | undefined {

@@ -44,6 +44,7 @@ export class Master {
   private api: ApiServer | null = null;
   private ota: OtaLog | null = null;
   private runner: ApplicationRunner | null = null;
+  private updater: Updater | null = null;
   private readonly tokens = new TokenStore();
   private readonly log: Logger;
   private resolveStopped!: () => void;
@@ -107,6 +108,7 @@ export class Master {
         healthyMs: health.healthyMs,
         healthTimeoutMs: health.timeoutMs,
       });
+      this.updater = updater;
       const inspect = () =>
         buildInspect({
           runner,
@@ -174,6 +176,7 @@ export class Master {
 
   private async release(): Promise<void> {
     try {
+      await this.updater?.shutdown();
       await this.runner?.stopAll();
     } catch (err) {
       this.log.error("application_stop_failed", { error: err });

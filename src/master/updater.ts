@@ -35,6 +35,12 @@ export interface UpdaterDeps {
 export class Updater {
   private queue: Promise<unknown> = Promise.resolve();
   private lastError: string | null = null;
+  private stopping = false;
+  private interrupt!: () => void;
+  /** Settles when the master begins to stop: an update in flight stops waiting for health then. */
+  private readonly interrupted = new Promise<void>((resolve) => {
+    this.interrupt = resolve;
+  });
   private readonly log: Logger;
 
   constructor(private readonly deps: UpdaterDeps) {
@@ -44,6 +50,16 @@ export class Updater {
   /** The last update's error, for inspect; cleared by a successful update. */
   get error(): string | null {
     return this.lastError;
+  }
+
+  /**
+   * For the master's shutdown: refuses new updates, cuts an update in flight short (it restores the
+   * previous application.yml for the next start but starts nothing) and resolves once it has settled.
+   */
+  async shutdown(): Promise<void> {
+    this.stopping = true;
+    this.interrupt();
+    await this.queue;
   }
 
   /** Serialized: a second update waits for the first and never interleaves with it. */
@@ -59,6 +75,9 @@ export class Updater {
     const base = { type: request.type, ...(trace !== undefined ? { trace } : {}) };
     ota.write({ step: "UPDATING", ...base, message: request.path });
     this.log.info("update_started", { path: request.path, ...base });
+    if (this.stopping) {
+      return this.fail(base, new OpenEdgeError("ERR_CONFLICT", "the master is stopping: no update now"));
+    }
     if (request.type === "MST") {
       return this.fail(
         base,
@@ -104,7 +123,10 @@ export class Updater {
     await runner.stopServices(outgoing);
     runner.setApplication(next);
     const failures = await runner.startServices(incoming);
-    const problem = failures[0]?.error ?? (await this.firstUnhealthy(incoming));
+    const problem =
+      (this.stopping ? "the master is stopping" : undefined) ??
+      failures[0]?.error ??
+      (await this.firstUnhealthy(incoming));
     if (problem === null) {
       this.lastError = null;
       ota.write({ step: "UPDATED", ...base });
@@ -114,8 +136,13 @@ export class Updater {
 
     ota.write({ step: "ROLLINGBACK", ...base, error: problem });
     this.log.warn("update_rolling_back", { error: problem, ...base });
-    await runner.stopServices(incoming);
     if (existsSync(paths.applicationOldFile)) renameSync(paths.applicationOldFile, paths.applicationFile);
+    if (this.stopping) {
+      // the shutdown stops what runs; the next start runs the previous application from disk
+      const error = new OpenEdgeError("ERR_CONFLICT", `update interrupted by shutdown: ${problem}`);
+      return this.fail(base, error);
+    }
+    await runner.stopServices(incoming);
     runner.setApplication(previous);
     const rollbackFailures = await runner.startServices(outgoing);
     const error = new OpenEdgeError("ERR_CONFLICT", `update failed and was rolled back: ${problem}`, {
@@ -137,8 +164,11 @@ export class Updater {
           (err: unknown) => errorMessage(err),
         ),
       );
-    for (const result of await Promise.all(checks)) if (result !== null) return result;
-    return null;
+    const results = await Promise.race([
+      Promise.all(checks),
+      this.interrupted.then(() => ["the master is stopping"]),
+    ]);
+    return results.find((r) => r !== null) ?? null;
   }
 
   private writeApplication(text: string): void {

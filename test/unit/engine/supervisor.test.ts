@@ -362,3 +362,27 @@ describe("inspect, state and health", () => {
     expect(clock.pendingTimers()).toBe(0);
   });
 });
+
+describe("dynamic instances under concurrency", () => {
+  test("concurrent starts of one name run one at a time and leave exactly one instance alive", async () => {
+    const { sup, engine } = setup();
+    await sup.startService(makeSpec({ name: "fn", replica: 0 }), env);
+    await Promise.all(Array.from({ length: 6 }, (_, i) => sup.startInstance("fn", "fn.1", { N: String(i) })));
+    const started = engine.started.filter((i) => i.instance === "fn.1");
+    expect(started).toHaveLength(6);
+    expect(started.filter((i) => i.alive)).toHaveLength(1);
+    expect(started.at(-1)?.alive).toBe(true);
+    expect(sup.instances("fn")?.map((i) => i.name)).toEqual(["fn.1"]);
+  });
+
+  test("a start racing the service's stop does not leave an orphan", async () => {
+    const { sup, engine } = setup();
+    await sup.startService(makeSpec({ name: "fn", replica: 0 }), env);
+    await sup.startInstance("fn", "fn.1", {});
+    const restart = sup.startInstance("fn", "fn.1", {}).catch((e: unknown) => e);
+    await sup.stopService("fn");
+    const result = await restart;
+    expect(isOpenEdgeError(result, "ERR_NOT_FOUND")).toBe(true);
+    expect(engine.started.every((i) => !i.alive)).toBe(true);
+  });
+});

@@ -80,6 +80,7 @@ function setup(initial: string) {
   return {
     root,
     paths,
+    clock,
     engine,
     supervisor,
     runner,
@@ -182,5 +183,32 @@ describe("application update", () => {
       "UPDATED:second",
     ]);
     expect(s.runner.application.services[0]?.args).toEqual(["two"]);
+  });
+
+  test("a shutdown during the health wait interrupts the update: nothing restarts, the old file returns", async () => {
+    const before = `services:\n${service("a")}`;
+    const s = setup(before);
+    await s.start();
+    const pending = s.updater.update({
+      type: "APP",
+      path: s.write("new.yml", `services:\n${service("a", "    args: [x]\n")}`),
+    });
+    const outcome = pending.then(
+      () => null,
+      (e: unknown) => e as Error,
+    );
+    await s.clock.advance(100); // the new instance runs; the update waits for it to prove healthy
+    const startsBefore = s.engine.started.length;
+    await s.updater.shutdown();
+    expect((await outcome)?.message).toBe("update interrupted by shutdown: the master is stopping");
+    await s.runner.stopAll();
+    expect(s.engine.started.length).toBe(startsBefore);
+    expect(s.engine.started.every((i) => !i.alive)).toBe(true);
+    expect(readFileSync(s.paths.applicationFile, "utf8")).toBe(before);
+    expect(s.otaSteps().map((e) => e.step)).toEqual(["UPDATING", "ROLLINGBACK", "FAILURE"]);
+    const refused = await s.updater
+      .update({ type: "APP", path: s.write("late.yml", before) })
+      .catch((e: unknown) => e);
+    expect((refused as Error).message).toBe("the master is stopping: no update now");
   });
 });

@@ -8,9 +8,11 @@ trap 'kill $(cat "$wd/var/run/openedge.pid" 2>/dev/null) 2>/dev/null || true; rm
 "$bin" version
 "$bin" init "$wd" >/dev/null
 "$bin" check -w "$wd" | grep -qx 'OK!'
+# stdout to a file: the master logs to its log file only (logger.console: auto)
 "$bin" start -w "$wd" >"$wd/master.out" 2>&1 &
-for _ in $(seq 1 100); do grep -q '"master_ready"' "$wd/master.out" && break; sleep 0.1; done
-grep -q '"master_ready"' "$wd/master.out" || { cat "$wd/master.out"; exit 1; }
+log="$wd/var/log/openedge/openedge.log"
+for _ in $(seq 1 100); do grep -qs 'master_ready' "$log" && break; sleep 0.1; done
+grep -qs 'master_ready' "$log" || { cat "$wd/master.out" "$log"; exit 1; }
 "$bin" status -w "$wd" | grep -q 'is running'
 if "$bin" start -w "$wd" 2>"$wd/second.err"; then echo "second master started"; exit 1; fi
 grep -q 'another openedge master is running' "$wd/second.err"

@@ -6,7 +6,7 @@ import { setChildSubreaper } from "../../native/libc.ts";
 import { builtinImage, type OpenEdgeConfig } from "../config/index.ts";
 import { NativeEngine, StateFile } from "../engine/index.ts";
 import { systemClock } from "../lib/clock.ts";
-import { Master, workPaths } from "../master/index.ts";
+import { acquirePidLock, Master, workPaths } from "../master/index.ts";
 import { HostProbe } from "../probe/index.ts";
 import { loadApplication, loadStaticConfig } from "./config-loading.ts";
 import type { Command } from "./context.ts";
@@ -47,38 +47,48 @@ export const startCommand: Command = {
       for (const warning of loaded.warnings) log.warn("config_warning", { file: loaded.file, warning });
     }
 
-    const subreaper = setChildSubreaper();
-    if (!subreaper.ok) log.warn("subreaper_unavailable", { reason: subreaper.reason });
-    const hostEnv = Object.fromEntries(
-      Object.entries(ctx.env).filter((e): e is [string, string] => typeof e[1] === "string"),
-    );
-    const engine = new NativeEngine({
-      workDir,
-      apiSocketPath: apiSocketPath(staticConfig.config, workDir),
-      log,
-      clock: systemClock,
-      hostEnv,
-      isBuiltin: (image) => builtinImage(image) !== null,
-      builtinCommand: (spec) => [
-        ...selfCommand(ctx),
-        "module",
-        builtinImage(spec.image) ?? spec.image,
-        "-w",
+    // the lock comes first: a refused second master must not touch cgroups, sockets or the state file
+    const lock = acquirePidLock(paths.pidFile);
+    let master: Master;
+    try {
+      const subreaper = setChildSubreaper();
+      if (!subreaper.ok) log.warn("subreaper_unavailable", { reason: subreaper.reason });
+      const hostEnv = Object.fromEntries(
+        Object.entries(ctx.env).filter((e): e is [string, string] => typeof e[1] === "string"),
+      );
+      const engine = new NativeEngine({
         workDir,
-      ],
-    });
-    const master = new Master({
-      paths,
-      config: staticConfig.config,
-      app: application.config,
-      log,
-      clock: systemClock,
-      engine,
-      stateFile: new StateFile(paths.statsFile, log),
-      probe: new HostProbe({ workDir, clock: systemClock, log }),
-      catalog: {},
-      env: ctx.env,
-    });
+        apiSocketPath: apiSocketPath(staticConfig.config, workDir),
+        log,
+        clock: systemClock,
+        hostEnv,
+        isBuiltin: (image) => builtinImage(image) !== null,
+        builtinCommand: (spec) => [
+          ...selfCommand(ctx),
+          "module",
+          builtinImage(spec.image) ?? spec.image,
+          "-w",
+          workDir,
+        ],
+      });
+      master = new Master({
+        paths,
+        config: staticConfig.config,
+        app: application.config,
+        log,
+        clock: systemClock,
+        engine,
+        stateFile: new StateFile(paths.statsFile, log),
+        probe: new HostProbe({ workDir, clock: systemClock, log }),
+        catalog: {},
+        env: ctx.env,
+        lock,
+      });
+    } catch (err) {
+      lock.release();
+      logging.close();
+      throw err;
+    }
 
     let signals = 0;
     const onSignal = (signal: NodeJS.Signals) => {

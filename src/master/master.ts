@@ -16,7 +16,7 @@ import type { BuiltinCatalog } from "./builtin-host.ts";
 import { buildInspect } from "./inspect.ts";
 import { OtaLog } from "./ota-log.ts";
 import type { WorkPaths } from "./paths.ts";
-import { acquirePidLock, type PidLock } from "./pid-lock.ts";
+import type { PidLock } from "./pid-lock.ts";
 import { Updater } from "./updater.ts";
 
 export interface MasterDeps {
@@ -31,6 +31,8 @@ export interface MasterDeps {
   catalog: BuiltinCatalog;
   /** The master's environment, for `{{.ENV}}` placeholders in updated applications. */
   env: Record<string, string | undefined>;
+  /** The pid lock, taken before anything else was assembled; released when the master stops. */
+  lock: PidLock;
   /** Update health check: how long each new instance must keep running, and how long to wait for it. */
   health?: { healthyMs: number; timeoutMs: number };
 }
@@ -62,7 +64,7 @@ export class Master {
     this.state = "starting";
     const { paths, config, app, clock, engine, stateFile, probe } = this.deps;
     const t0 = clock.monotonic();
-    this.lock = acquirePidLock(paths.pidFile);
+    this.lock = this.deps.lock;
     try {
       for (const dir of [paths.runDir, paths.servicesRunDir, paths.logDir, paths.dbDir])
         mkdirSync(dir, { recursive: true });

@@ -3,6 +3,7 @@
 
 import { existsSync } from "node:fs";
 import { setChildSubreaper } from "../../native/libc.ts";
+import { ChannelContext, SocketServer } from "../beehive/index.ts";
 import { builtinImage, type OpenEdgeConfig } from "../config/index.ts";
 import { NativeEngine, StateFile } from "../engine/index.ts";
 import { systemClock } from "../lib/clock.ts";
@@ -71,6 +72,17 @@ export const startCommand: Command = {
           workDir,
         ],
       });
+      const bus = new ChannelContext({
+        log,
+        clock: systemClock,
+        capacity: staticConfig.config.bus.queue.size,
+      });
+      const busServer = new SocketServer({
+        context: bus,
+        path: staticConfig.config.bus.socket,
+        log,
+        maxFrameBytes: staticConfig.config.bus.frame.max,
+      });
       master = new Master({
         paths,
         config: staticConfig.config,
@@ -83,6 +95,7 @@ export const startCommand: Command = {
         catalog: {},
         env: ctx.env,
         lock,
+        bus: { context: bus, server: busServer },
       });
     } catch (err) {
       lock.release();

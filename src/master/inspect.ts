@@ -1,6 +1,7 @@
 // Builds /v1/system/inspect in OpenEdge's shape: software, hardware (host probe), services with their
 // instances (engine status and stats, merged with what each instance reported), volumes, last error.
 
+import type { BusStats } from "../beehive/index.ts";
 import type { OpenEdgeConfig } from "../config/index.ts";
 import type { Supervisor } from "../engine/index.ts";
 import type { HostProbe } from "../probe/index.ts";
@@ -16,6 +17,7 @@ export interface InspectDeps {
   workDir: string;
   now: () => number;
   lastError: () => string | null;
+  bus?: () => BusStats;
 }
 
 export async function buildInspect(deps: InspectDeps): Promise<Record<string, unknown>> {
@@ -55,6 +57,7 @@ export async function buildInspect(deps: InspectDeps): Promise<Record<string, un
     },
     hardware: host.hardware,
     services,
+    ...(deps.bus ? { bus: deps.bus() } : {}),
     volumes: app.volumes.map((v) => ({ name: v.name, path: v.path, version: v.meta?.version ?? "" })),
     error: deps.lastError() ?? "",
   };

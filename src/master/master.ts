@@ -3,6 +3,7 @@
 
 import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { ADMIN_USER, ApiServer, createRoutes, TokenStore } from "../api/index.ts";
+import type { BusContext, SocketServer } from "../beehive/index.ts";
 import type { ApplicationConfig, OpenEdgeConfig } from "../config/index.ts";
 import type { Engine, StateFile } from "../engine/index.ts";
 import { Supervisor } from "../engine/index.ts";
@@ -14,6 +15,7 @@ import { MasterApiBackend } from "./api-backend.ts";
 import { ApplicationRunner } from "./application-runner.ts";
 import type { BuiltinCatalog } from "./builtin-host.ts";
 import { buildInspect } from "./inspect.ts";
+import { busMetrics } from "./metrics.ts";
 import { OtaLog } from "./ota-log.ts";
 import type { WorkPaths } from "./paths.ts";
 import type { PidLock } from "./pid-lock.ts";
@@ -31,6 +33,8 @@ export interface MasterDeps {
   catalog: BuiltinCatalog;
   /** The master's environment, for `{{.ENV}}` placeholders in updated applications. */
   env: Record<string, string | undefined>;
+  /** The beehive bus: the in-process context and its socket server for modules in other processes. */
+  bus: { context: BusContext; server: SocketServer };
   /** The pid lock, taken before anything else was assembled; released when the master stops. */
   lock: PidLock;
   /** Update health check: how long each new instance must keep running, and how long to wait for it. */
@@ -47,6 +51,7 @@ export class Master {
   private ota: OtaLog | null = null;
   private runner: ApplicationRunner | null = null;
   private updater: Updater | null = null;
+  private busListening = false;
   private readonly tokens = new TokenStore();
   private readonly log: Logger;
   private resolveStopped!: () => void;
@@ -111,8 +116,12 @@ export class Master {
         healthTimeoutMs: health.timeoutMs,
       });
       this.updater = updater;
+      const { bus } = this.deps;
+      await bus.server.listen();
+      this.busListening = true;
       const inspect = () =>
         buildInspect({
+          bus: () => bus.server.stats(),
           runner,
           supervisor,
           probe,
@@ -121,7 +130,14 @@ export class Master {
           now: () => clock.now(),
           lastError: () => updater.error,
         });
-      const backend = new MasterApiBackend({ runner, supervisor, updater, inspect, logDir: paths.logDir });
+      const backend = new MasterApiBackend({
+        runner,
+        supervisor,
+        updater,
+        inspect,
+        busStats: () => busMetrics(bus.server.stats()),
+        logDir: paths.logDir,
+      });
       this.api = new ApiServer(
         createRoutes({ backend, tokens: this.tokens, log: this.deps.log.child({ module: "api" }) }),
         this.deps.log.child({ module: "api" }),
@@ -184,6 +200,8 @@ export class Master {
       this.log.error("application_stop_failed", { error: err });
     }
     await this.api?.close();
+    if (this.busListening) await this.deps.bus.server.close();
+    await this.deps.bus.context.close();
     await this.deps.engine.close();
     this.ota?.close();
     rmSync(this.deps.paths.adminTokenFile, { force: true });

@@ -1,6 +1,8 @@
 // GET /metrics: Prometheus text exposition built from the same data as inspect — per-instance cpu,
 // memory, restarts and status, host cpu/memory/disk, and the bus queues.
 
+import type { BusStats } from "../beehive/index.ts";
+
 type Labels = Record<string, string>;
 
 class Exposition {
@@ -126,4 +128,21 @@ export function renderMetrics(
     }
   }
   return out.text();
+}
+
+/** Bus statistics as metric families per module (`queue_depth`, `sent_total`, …). */
+export function busMetrics(stats: BusStats): Record<string, Record<string, number>> {
+  const out: Record<string, Record<string, number>> = {};
+  for (const m of stats.modules) {
+    out[m.name] = {
+      queue_depth: m.depth,
+      queue_capacity: m.capacity,
+      inflight: m.inflight,
+      connected: m.connected ? 1 : 0,
+      sent_total: m.sent,
+      received_total: m.received,
+      dropped_total: m.dropped,
+    };
+  }
+  return out;
 }

@@ -35,7 +35,9 @@ export async function reapLeftovers(
         deps.log.warn("leftover_cgroup_ignored", { dir, reason: "not under the engine's cgroup folder" });
         continue;
       }
+      // a pid sits in one group per v1 hierarchy: kill and list it once
       for (const pid of readPids(join(dir, "cgroup.procs"))) {
+        if (killed.includes(pid)) continue;
         kill(pid, "SIGKILL");
         killed.push(pid);
       }

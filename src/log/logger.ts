@@ -87,11 +87,14 @@ export function formatJson(record: LogRecord): string {
 
 export function formatText(record: LogRecord): string {
   const ts = new Date(record.time).toISOString();
-  const { module, ...rest } = record.fields;
+  const { module, component, ...rest } = record.fields;
   const parts = [ts, record.level.toUpperCase().padEnd(5)];
-  if (module !== undefined) parts.push(`[${String(module)}]`);
+  const where = module ?? component;
+  if (where !== undefined) parts.push(`[${String(where)}]`);
+  if (module !== undefined && component !== undefined) rest.component = component;
   parts.push(record.msg);
   for (const [k, v] of Object.entries(rest)) {
+    if (v === undefined) continue;
     const value = jsonValue(v);
     parts.push(`${k}=${typeof value === "string" ? JSON.stringify(value) : JSON.stringify(value)}`);
   }

@@ -108,3 +108,13 @@ test("rotation drops rotated files older than maxAge", () => {
   expect(readdirSync(dir).sort()).toEqual(["aged.log", "aged.log.1"]);
   expect(readFileSync(`${path}.1`, "utf8")).toBe("abcdefghij");
 });
+
+test("text lines name the component when there is no module, and skip undefined fields", () => {
+  const record = {
+    time: 0,
+    level: "info" as const,
+    msg: "engine_ready",
+    fields: { component: "engine", note: undefined, n: 1 },
+  };
+  expect(formatText(record)).toBe("1970-01-01T00:00:00.000Z INFO  [engine] engine_ready n=1");
+});

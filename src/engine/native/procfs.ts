@@ -2,6 +2,7 @@
 // its environment and children. Every reader returns null for a process that is gone.
 
 import { readdirSync, readFileSync } from "node:fs";
+import { parsePidStat, readPidRss } from "../../probe/index.ts";
 
 /** USER_HZ: /proc reports cpu times in these ticks; it is 100 on every Linux architecture we target. */
 export const CLOCK_TICKS_PER_SECOND = 100;
@@ -20,30 +21,21 @@ export interface ProcStat {
   startTime: number;
 }
 
-/** Parses /proc/<pid>/stat; the command name may hold spaces and parentheses, so split after the last ')'. */
+/** /proc/<pid>/stat in the engine's vocabulary, parsed by the probe's parser (one parser for the format). */
 export function parseStat(text: string): ProcStat | null {
-  const open = text.indexOf("(");
-  const close = text.lastIndexOf(")");
-  if (open < 0 || close < open) return null;
-  const pid = Number(text.slice(0, open).trim());
-  const rest = text
-    .slice(close + 2)
-    .trim()
-    .split(/\s+/);
-  // rest[0] is field 3 (state); field n is rest[n - 3].
-  const field = (n: number): number => Number(rest[n - 3]);
-  const stat: ProcStat = {
-    pid,
-    comm: text.slice(open + 1, close),
-    state: rest[0] ?? "?",
-    ppid: field(4),
-    pgid: field(5),
-    sid: field(6),
-    utimeTicks: field(14),
-    stimeTicks: field(15),
-    startTime: field(22),
+  const s = parsePidStat(text);
+  if (s === null) return null;
+  return {
+    pid: s.pid,
+    comm: s.comm,
+    state: s.state,
+    ppid: s.ppid,
+    pgid: s.pgrp,
+    sid: s.session,
+    utimeTicks: s.utime,
+    stimeTicks: s.stime,
+    startTime: s.startTime,
   };
-  return Number.isInteger(stat.pid) && Number.isFinite(stat.startTime) ? stat : null;
 }
 
 export function readStat(pid: number): ProcStat | null {
@@ -51,12 +43,9 @@ export function readStat(pid: number): ProcStat | null {
   return text === null ? null : parseStat(text);
 }
 
-/** VmRSS from /proc/<pid>/status (kB there, bytes here); 0 for zombies and kernel threads. */
+/** Resident memory in bytes (0 for zombies and kernel threads), null for a vanished pid. */
 export function readRssBytes(pid: number): number | null {
-  const text = readOrNull(`/proc/${pid}/status`);
-  if (text === null) return null;
-  const m = /^VmRSS:\s+(\d+)\s+kB/m.exec(text);
-  return m === null ? 0 : Number(m[1]) * 1024;
+  return readPidRss(pid);
 }
 
 export function readEnviron(pid: number): Record<string, string> | null {

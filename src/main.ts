@@ -8,6 +8,7 @@ import { checkCommand } from "./cli/check.ts";
 import type { CliContext, Command } from "./cli/context.ts";
 import { initCommand } from "./cli/init.ts";
 import { logsCommand } from "./cli/logs.ts";
+import { moduleCommand } from "./cli/module.ts";
 import { psCommand } from "./cli/ps.ts";
 import { serviceCommand } from "./cli/service.ts";
 import { startCommand } from "./cli/start.ts";
@@ -28,6 +29,7 @@ const COMMANDS: readonly Command[] = [
   checkCommand,
   initCommand,
   serviceCommand,
+  moduleCommand,
   versionCommand,
 ];
 

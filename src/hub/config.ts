@@ -115,7 +115,7 @@ export function readHubConfig(r: MapReader, baseDir: string): HubConfig {
     if (!r.issues.errors.some((e) => e.path === path)) r.issues.error(path, issue.message, line || undefined);
   }
   const storage = r.object("storage", (s) => ({ dir: s.string("dir", { default: DEFAULT_STORAGE_DIR }) }));
-  const shutdown = r.object("shutdown", (s) => ({ timeoutMs: s.duration("timeout", "10m") }));
+  const shutdown = r.object("shutdown", (s) => ({ timeoutMs: s.duration("timeout", "10s") }));
   const metrics = r.object("metrics", (m) => ({
     report: m.object("report", (rep) => ({ intervalMs: rep.duration("interval", "1m") })),
   }));

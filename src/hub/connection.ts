@@ -1,0 +1,203 @@
+// One network client: reads frames from its transport, dispatches them to the packet handlers,
+// batches outgoing bytes for one write per event-loop turn, honours backpressure, and enforces
+// keepalive with a single deadline timer.
+
+import type { TimerHandle } from "../lib/clock.ts";
+import { errorMessage } from "../lib/errors.ts";
+import type { Flushable, HubContext } from "./context.ts";
+import type { ClientTransport, ConnectionSink, Principal } from "./contracts.ts";
+import { FrameReader } from "./frame-reader.ts";
+import { dispatch } from "./handlers/index.ts";
+import { encodeUtf8, OutBuffer, PUBREL } from "./out-buffer.ts";
+import { ProtocolError } from "./protocol-error.ts";
+import type { HubMessage, Session, SessionLink } from "./session.ts";
+
+/** Bytes of one turn held for a client before new deliveries wait in its session queue. */
+const TURN_BYTES_BOUND = 1 << 20;
+
+export type ConnectionState = "new" | "connecting" | "open" | "closed";
+
+export class Connection implements ConnectionSink, SessionLink, Flushable {
+  state: ConnectionState = "new";
+  clientId = "";
+  session: Session | null = null;
+  principal: Principal | null = null;
+  will: HubMessage | null = null;
+  private readonly out = new OutBuffer();
+  private readonly reader: FrameReader;
+  private blocked = false;
+  private dirty = false;
+  private held: Uint8Array[] = [];
+  private keepaliveMs = 0;
+  private lastSeen: number;
+  private keepaliveTimer: TimerHandle | null = null;
+
+  constructor(
+    readonly transport: ClientTransport,
+    readonly hub: HubContext,
+  ) {
+    // The largest frame a client may send: payload limit + a maximal topic + headers.
+    this.reader = new FrameReader(hub.limits.maxMessageBytes + 65_535 + 16);
+    this.lastSeen = hub.clock.monotonic();
+  }
+
+  // ---- ConnectionSink ----
+
+  data(bytes: Uint8Array): void {
+    if (this.state === "closed") return;
+    this.hub.counters.bytesReceived += bytes.length;
+    this.lastSeen = this.hub.clock.monotonic();
+    // While the authenticator answers, later packets wait in arrival order.
+    if (this.state === "connecting") {
+      this.held.push(bytes.slice());
+      return;
+    }
+    try {
+      this.reader.feed(bytes, (frame, bodyStart) => {
+        dispatch(this, frame, bodyStart);
+        return this.state !== "closed" && this.state !== "connecting";
+      });
+      if ((this.state as ConnectionState) === "connecting" && this.reader.buffered > 0)
+        this.held.push(this.reader.takeRest());
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  drained(): void {
+    if (this.state === "closed") return;
+    this.blocked = false;
+    this.session?.pump();
+  }
+
+  closed(error?: Error): void {
+    if (this.state === "closed") return;
+    this.hub.log.debug("client_connection_lost", { client_id: this.clientId, error: error?.message });
+    this.terminate(true);
+  }
+
+  // ---- SessionLink ----
+
+  canSend(): boolean {
+    return !this.blocked && this.state === "open" && this.out.length < TURN_BYTES_BOUND;
+  }
+
+  sendPublish(msg: HubMessage, qos: 0 | 1 | 2, retain: boolean, dup: boolean, packetId: number): void {
+    if (qos === 0 && !retain) {
+      msg.qos0Frame ??= this.encodeQos0(msg);
+      this.out.raw(msg.qos0Frame);
+    } else {
+      msg.topicBytes ??= encodeUtf8(msg.topic);
+      this.out.publish(msg.topicBytes, msg.payload, qos, retain, dup, packetId);
+    }
+    this.hub.counters.messagesSent++;
+    this.touch();
+  }
+
+  sendPubrel(packetId: number): void {
+    this.out.ack(PUBREL, packetId);
+    this.touch();
+  }
+
+  /** Another connection took over this client id [MQTT-3.1.4-2]. */
+  close(reason: string): void {
+    this.terminate(true, reason);
+  }
+
+  // ---- used by handlers ----
+
+  /** The writer for replies (CONNACK, acks); the bytes leave at the end of the turn. */
+  reply(): OutBuffer {
+    this.touch();
+    return this.out;
+  }
+
+  /** CONNECT is being authenticated: hold further bytes until `resume`. */
+  suspend(): void {
+    this.state = "connecting";
+  }
+
+  /** Authentication done (state set by the handler): replay the bytes that arrived meanwhile. */
+  resume(): void {
+    const held = this.held;
+    this.held = [];
+    for (const chunk of held) {
+      if (this.state !== "open") return;
+      this.hub.counters.bytesReceived -= chunk.length; // counted on arrival already
+      this.data(chunk);
+    }
+  }
+
+  startKeepalive(seconds: number): void {
+    if (seconds <= 0) return; // 0 turns keepalive off [MQTT-3.1.2-24]
+    this.keepaliveMs = seconds * 1500; // [MQTT-3.1.2-24] one and a half times the keepalive
+    this.armKeepalive(this.keepaliveMs);
+  }
+
+  /** Closes this connection for a protocol violation or a server decision. */
+  fail(err: unknown): void {
+    if (this.state === "closed") return;
+    const reason = errorMessage(err);
+    if (err instanceof ProtocolError)
+      this.hub.log.debug("client_protocol_error", { client_id: this.clientId, reason });
+    else this.hub.log.warn("client_handler_failed", { client_id: this.clientId, error: reason });
+    this.terminate(true, reason);
+  }
+
+  /** Closes after flushing; `publishWill` is false only after DISCONNECT [MQTT-3.14.4-3]. */
+  terminate(publishWill: boolean, reason?: string): void {
+    if (this.state === "closed") return;
+    const wasOpen = this.state === "open";
+    this.state = "closed";
+    this.keepaliveTimer?.cancel();
+    this.keepaliveTimer = null;
+    if (this.out.length > 0) this.transport.write(this.out.take());
+    this.transport.close(reason);
+    this.hub.released(this);
+    if (wasOpen && this.session !== null) this.hub.closeSession(this.session, this);
+    // [MQTT-3.1.2-8] the will goes out when the connection ends without DISCONNECT.
+    if (publishWill && wasOpen && this.will !== null && this.principal !== null) {
+      const will = this.will;
+      this.will = null;
+      if (this.hub.canPublish(this.principal, will.topic)) this.hub.publish(will);
+    }
+  }
+
+  // ---- Flushable ----
+
+  flush(): void {
+    this.dirty = false;
+    if (this.out.length === 0 || this.state === "closed") return;
+    const bytes = this.out.take();
+    this.hub.counters.bytesSent += bytes.length;
+    if (!this.transport.write(bytes)) this.blocked = true;
+    else if (this.session !== null && this.session.queued > 0) this.session.pump();
+  }
+
+  private touch(): void {
+    if (this.dirty) return;
+    this.dirty = true;
+    this.hub.markDirty(this);
+  }
+
+  private encodeQos0(msg: HubMessage): Uint8Array {
+    msg.topicBytes ??= encodeUtf8(msg.topic);
+    const ob = new OutBuffer(msg.topicBytes.length + msg.payload.length + 8);
+    ob.publish(msg.topicBytes, msg.payload, 0, false, false, 0);
+    return ob.take();
+  }
+
+  private armKeepalive(ms: number): void {
+    this.keepaliveTimer = this.hub.clock.setTimeout(() => {
+      this.keepaliveTimer = null;
+      if (this.state === "closed") return;
+      const idle = this.hub.clock.monotonic() - this.lastSeen;
+      if (idle >= this.keepaliveMs) {
+        this.hub.log.debug("client_keepalive_expired", { client_id: this.clientId, idle_ms: idle });
+        this.terminate(true, "keepalive expired");
+      } else {
+        this.armKeepalive(this.keepaliveMs - idle);
+      }
+    }, ms);
+  }
+}

@@ -1,0 +1,325 @@
+// The protocol core: sessions, subscriptions, retained messages, routes and the per-turn commit and
+// flush. Listeners hand it transports (`accept`); in-process modules use `client()`.
+
+import { type Clock, systemClock } from "../lib/clock.ts";
+import { errorMessage } from "../lib/errors.ts";
+import { type Logger, silentLogger } from "../log/index.ts";
+import { Connection } from "./connection.ts";
+import type { Flushable, HubContext } from "./context.ts";
+import {
+  type Authenticator,
+  type ClientTransport,
+  type ConnectionSink,
+  DEFAULT_HUB_LIMITS,
+  type HubCore,
+  type HubLimits,
+  type Principal,
+} from "./contracts.ts";
+import { InprocClient, type InprocClientOptions } from "./inproc-client.ts";
+import { SlowPathDecoder } from "./packets.ts";
+import type { HubPersistence } from "./persistence.ts";
+import { MemoryPersistence } from "./persistence-memory.ts";
+import { RetainTree } from "./retain-tree.ts";
+import { type HubMessage, Session, type SessionEnv } from "./session.ts";
+import { type HubStats, type HubStatsSnapshot, newStats } from "./stats.ts";
+import { SysTopics } from "./sys-topics.ts";
+import { TopicTree } from "./topic-tree.ts";
+
+export interface HubRoute {
+  source: { topic: string; qos: 0 | 1 | 2 };
+  target: { topic: string; qos: 0 | 1 | 2 };
+}
+
+export interface HubDeps {
+  authenticator: Authenticator;
+  limits?: HubLimits;
+  persistence?: HubPersistence;
+  /** Validated by the hub config (no duplicates, no cycles). */
+  routes?: HubRoute[];
+  clock?: Clock;
+  log?: Logger;
+  /** `$SYS` statistics interval (default 10 s). */
+  sysIntervalMs?: number;
+}
+
+const MATCH_CACHE_MAX = 10_000;
+const ROUTE_DEPTH_MAX = 8;
+const encoder = new TextEncoder();
+
+export class Hub implements HubCore, HubContext {
+  readonly limits: HubLimits;
+  readonly log: Logger;
+  readonly clock: Clock;
+  readonly persistence: HubPersistence;
+  readonly authenticator: Authenticator;
+  readonly decoder = new SlowPathDecoder();
+  readonly counters: HubStats = newStats();
+  private readonly sessions = new Map<string, Session>();
+  private readonly connections = new Set<Flushable>();
+  private readonly tree = new TopicTree<Session>();
+  private readonly retained = new RetainTree();
+  private readonly routes: TopicTree<HubRoute>;
+  private readonly routeCount: number;
+  private readonly sys: SysTopics;
+  private readonly env: SessionEnv;
+  private matchCache = new Map<string, Array<[Session, number]>>();
+  private matchGeneration = -1;
+  private readonly permissionCache = new WeakMap<Principal, Map<string, boolean>>();
+  private dirty: Flushable[] = [];
+  private turnScheduled = false;
+  private turnWaiters: Array<() => void> = [];
+  private startedAt: number;
+  private clientSeq = 0;
+  private state: "new" | "running" | "closed" = "new";
+
+  constructor(deps: HubDeps) {
+    this.limits = deps.limits ?? DEFAULT_HUB_LIMITS;
+    this.log = deps.log ?? silentLogger;
+    this.clock = deps.clock ?? systemClock;
+    this.persistence = deps.persistence ?? new MemoryPersistence();
+    this.authenticator = deps.authenticator;
+    this.routes = new TopicTree<HubRoute>();
+    for (const route of deps.routes ?? []) this.routes.add(route.source.topic, route, route.source.qos);
+    this.routeCount = deps.routes?.length ?? 0;
+    this.env = {
+      limits: this.limits,
+      persistence: this.persistence,
+      stats: this.counters,
+      clock: this.clock,
+    };
+    this.startedAt = this.clock.monotonic();
+    this.sys = new SysTopics(
+      this.clock,
+      deps.sysIntervalMs ?? 10_000,
+      (topic, value) => this.publish({ topic, payload: encoder.encode(value), qos: 0, retain: false }),
+      () => this.stats(),
+    );
+  }
+
+  /** Loads retained messages and persistent sessions. */
+  async start(): Promise<void> {
+    if (this.state !== "new") return;
+    const state = this.persistence.load();
+    for (const msg of state.retained) this.retained.set(msg.topic, msg);
+    for (const p of state.sessions) {
+      const session = new Session(p.clientId, false, this.env);
+      for (const { filter, qos } of p.subscriptions) {
+        session.subscriptions.set(filter, qos);
+        this.tree.add(filter, session, qos);
+      }
+      for (const row of p.outgoing) session.restore(row);
+      for (const id of p.incomingQos2) session.incomingQos2.add(id);
+      this.sessions.set(p.clientId, session);
+    }
+    this.startedAt = this.clock.monotonic();
+    this.state = "running";
+    this.sys.update(this.tree.hasRoot("$SYS"), false);
+    this.log.info("hub_started", { retained: this.retained.size, sessions: this.sessions.size });
+  }
+
+  /** Closes every connection (no wills: the hub, not the clients, is going away), commits, closes storage. */
+  async close(): Promise<void> {
+    if (this.state === "closed") return;
+    this.state = "closed";
+    this.sys.stop();
+    for (const c of [...this.connections]) if (c instanceof Connection) c.terminate(false, "hub closing");
+    for (const s of this.sessions.values()) s.detach();
+    this.runTurn();
+    this.persistence.close();
+    this.log.info("hub_closed", {});
+  }
+
+  accept(transport: ClientTransport): ConnectionSink {
+    const conn = new Connection(transport, this);
+    if (this.state !== "running") {
+      transport.close("hub not running");
+      conn.state = "closed";
+      return conn;
+    }
+    this.connections.add(conn);
+    return conn;
+  }
+
+  /** An in-process client with a network client's semantics, without sockets. */
+  client(options: InprocClientOptions): InprocClient {
+    return new InprocClient(this, options);
+  }
+
+  stats(): HubStatsSnapshot {
+    let clients = 0;
+    for (const s of this.sessions.values()) if (s.link !== null) clients++;
+    return {
+      ...this.counters,
+      clients,
+      sessions: this.sessions.size,
+      subscriptions: this.tree.size,
+      retained: this.retained.size,
+      uptimeSeconds: Math.floor((this.clock.monotonic() - this.startedAt) / 1000),
+    };
+  }
+
+  /** Resolves after the next commit-and-flush turn (QoS 1/2 publishes of in-process clients wait on it). */
+  turn(): Promise<void> {
+    return new Promise((resolve) => {
+      this.turnWaiters.push(resolve);
+      this.scheduleTurn();
+    });
+  }
+
+  // ---- HubContext ----
+
+  admits(): boolean {
+    return this.limits.maxConnections <= 0 || this.connections.size <= this.limits.maxConnections;
+  }
+
+  assignClientId(): string {
+    for (;;) {
+      const id = `auto-${this.clock.now().toString(36)}-${(this.clientSeq++).toString(36)}`;
+      if (!this.sessions.has(id)) return id;
+    }
+  }
+
+  openSession(clientId: string, clean: boolean): { session: Session; present: boolean } {
+    this.sessions.get(clientId)?.link?.close("client id taken over"); // [MQTT-3.1.4-2]
+    let existing = this.sessions.get(clientId);
+    if (existing !== undefined && clean) {
+      this.removeSession(existing); // [MQTT-3.1.2-6]
+      existing = undefined;
+    }
+    if (existing !== undefined) return { session: existing, present: true }; // [MQTT-3.2.2-2]
+    const session = new Session(clientId, clean, this.env);
+    this.sessions.set(clientId, session);
+    if (!clean) this.persistence.saveSession(clientId);
+    return { session, present: false }; // [MQTT-3.2.2-1] [MQTT-3.2.2-3]
+  }
+
+  closeSession(session: Session, link: unknown): void {
+    if (session.link !== link) return;
+    session.detach();
+    if (session.clean) this.removeSession(session); // [MQTT-3.1.2-6]
+  }
+
+  released(flushable: Flushable): void {
+    this.connections.delete(flushable);
+  }
+
+  subscribe(session: Session, filter: string, qos: 0 | 1 | 2): void {
+    session.subscriptions.set(filter, qos);
+    this.tree.add(filter, session, qos);
+    if (!session.clean) this.persistence.setSubscription(session.clientId, filter, qos);
+    if (filter.startsWith("$SYS")) this.sys.update(true, true);
+  }
+
+  unsubscribe(session: Session, filter: string): void {
+    if (!session.subscriptions.delete(filter)) return;
+    this.tree.remove(filter, session);
+    if (!session.clean) this.persistence.setSubscription(session.clientId, filter, null);
+    if (filter.startsWith("$SYS")) this.sys.update(this.tree.hasRoot("$SYS"), false);
+  }
+
+  sendRetained(session: Session, filter: string, qos: 0 | 1 | 2): void {
+    for (const msg of this.retained.match(filter)) {
+      session.deliver(msg, msg.qos < qos ? msg.qos : qos, true); // [MQTT-3.3.1-8] RETAIN 1
+    }
+  }
+
+  publish(msg: HubMessage, depth = 0): void {
+    if (msg.retain) this.storeRetained(msg);
+    const targets = this.match(msg.topic);
+    for (let i = 0; i < targets.length; i++) {
+      const [session, granted] = targets[i] as [Session, number];
+      // [MQTT-3.3.5-1] at most the granted QoS; [MQTT-3.3.1-9] RETAIN 0 to existing subscriptions.
+      session.deliver(msg, (msg.qos < granted ? msg.qos : granted) as 0 | 1 | 2, false);
+    }
+    if (this.routeCount > 0 && depth < ROUTE_DEPTH_MAX) this.applyRoutes(msg, depth);
+  }
+
+  canPublish(principal: Principal, topic: string): boolean {
+    if (topic.startsWith("$SYS")) return false; // the hub's own statistics
+    let cache = this.permissionCache.get(principal);
+    if (cache === undefined) {
+      cache = new Map();
+      this.permissionCache.set(principal, cache);
+    }
+    let allowed = cache.get(topic);
+    if (allowed === undefined) {
+      allowed = principal.canPublish(topic);
+      if (cache.size >= 1000) cache.clear();
+      cache.set(topic, allowed);
+    }
+    return allowed;
+  }
+
+  markDirty(flushable: Flushable): void {
+    this.dirty.push(flushable);
+    this.scheduleTurn();
+  }
+
+  // ---- internals ----
+
+  private scheduleTurn(): void {
+    if (this.turnScheduled) return;
+    this.turnScheduled = true;
+    setImmediate(() => this.runTurn());
+  }
+
+  /** One commit for everything this turn changed, then one write per client: no ack precedes its data. */
+  private runTurn(): void {
+    this.turnScheduled = false;
+    const dirty = this.dirty;
+    this.dirty = [];
+    if (this.persistence.dirty) {
+      try {
+        this.persistence.commit();
+      } catch (err) {
+        // Nothing of this turn may be acknowledged: drop those clients, they will retry.
+        this.log.error("persistence_commit_failed", { error: errorMessage(err) });
+        for (const f of dirty) if (f instanceof Connection) f.terminate(false, "storage failure");
+        return;
+      }
+    }
+    for (let i = 0; i < dirty.length; i++) (dirty[i] as Flushable).flush();
+    const waiters = this.turnWaiters;
+    this.turnWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  private match(topic: string): Array<[Session, number]> {
+    if (this.matchGeneration !== this.tree.generation) {
+      this.matchCache.clear();
+      this.matchGeneration = this.tree.generation;
+    }
+    let targets = this.matchCache.get(topic);
+    if (targets === undefined) {
+      targets = [...this.tree.match(topic)];
+      if (this.matchCache.size >= MATCH_CACHE_MAX) this.matchCache.clear();
+      this.matchCache.set(topic, targets);
+    }
+    return targets;
+  }
+
+  private storeRetained(msg: HubMessage): void {
+    if (msg.payload.length === 0) {
+      this.retained.set(msg.topic, null); // [MQTT-3.3.1-10] [MQTT-3.3.1-11]
+      this.persistence.setRetained(msg.topic, null);
+      return;
+    }
+    const stored = { topic: msg.topic, payload: msg.payload, qos: msg.qos, retain: true };
+    this.retained.set(msg.topic, stored); // [MQTT-3.3.1-5] replaces the previous one
+    this.persistence.setRetained(msg.topic, stored);
+  }
+
+  private applyRoutes(msg: HubMessage, depth: number): void {
+    for (const [route, sourceQos] of this.routes.match(msg.topic)) {
+      const qos = Math.min(msg.qos, sourceQos, route.target.qos) as 0 | 1 | 2;
+      this.publish({ topic: route.target.topic, payload: msg.payload, qos, retain: false }, depth + 1);
+    }
+  }
+
+  private removeSession(session: Session): void {
+    for (const filter of session.subscriptions.keys()) this.tree.remove(filter, session);
+    session.discard();
+    this.sessions.delete(session.clientId);
+    if (!this.tree.hasRoot("$SYS")) this.sys.stop();
+  }
+}

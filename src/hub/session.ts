@@ -1,0 +1,239 @@
+// One client session's state: subscriptions, the outgoing queue and in-flight window with packet ids,
+// and incoming QoS 2 ids. It sends through whatever link is attached (a network connection or the
+// in-process client) and records changes of persistent sessions in the hub's persistence.
+
+import type { Clock, TimerHandle } from "../lib/clock.ts";
+import type { HubLimits, StoredMessage } from "./contracts.ts";
+import type { HubPersistence, OutgoingRow, OutgoingState } from "./persistence.ts";
+import type { HubStats } from "./stats.ts";
+
+/** A message on its way through the hub, with encodings cached for every recipient. */
+export interface HubMessage extends StoredMessage {
+  topicBytes?: Uint8Array;
+  /** The QoS 0, RETAIN 0 PUBLISH frame, reused for every QoS 0 recipient. */
+  qos0Frame?: Uint8Array;
+}
+
+export interface Outgoing {
+  seq: number;
+  msg: HubMessage;
+  qos: 0 | 1 | 2;
+  retain: boolean;
+  packetId: number;
+  state: OutgoingState;
+  sentAt: number;
+}
+
+/** Where a session's messages go while its client is connected. */
+export interface SessionLink {
+  /** False while the client's transport pushes back or its turn's bytes are over the bound. */
+  canSend(): boolean;
+  sendPublish(msg: HubMessage, qos: 0 | 1 | 2, retain: boolean, dup: boolean, packetId: number): void;
+  sendPubrel(packetId: number): void;
+  /** Ends the link (its client id was taken over). */
+  close(reason: string): void;
+}
+
+export interface SessionEnv {
+  limits: HubLimits;
+  persistence: HubPersistence;
+  stats: HubStats;
+  clock: Clock;
+}
+
+export class Session {
+  readonly subscriptions = new Map<string, 0 | 1 | 2>();
+  readonly inflight = new Map<number, Outgoing>();
+  readonly incomingQos2 = new Set<number>();
+  link: SessionLink | null = null;
+  private queue: Outgoing[] = [];
+  private head = 0;
+  private nextSeq = 1;
+  private nextPacketId = 1;
+  private retryTimer: TimerHandle | null = null;
+
+  constructor(
+    readonly clientId: string,
+    readonly clean: boolean,
+    private readonly env: SessionEnv,
+  ) {}
+
+  get queued(): number {
+    return this.queue.length - this.head;
+  }
+
+  /** Restores a persisted outgoing message (in seq order) before the client reconnects. */
+  restore(row: OutgoingRow): void {
+    const out: Outgoing = {
+      seq: row.seq,
+      msg: row.message,
+      qos: row.message.qos,
+      retain: row.message.retain,
+      packetId: row.packetId,
+      state: row.state,
+      sentAt: 0,
+    };
+    this.nextSeq = Math.max(this.nextSeq, row.seq + 1);
+    if (row.packetId !== 0) this.inflight.set(row.packetId, out);
+    else this.queue.push(out);
+  }
+
+  /** Hands a message to this session at the QoS it was granted; false when dropped (queue full). */
+  deliver(msg: HubMessage, qos: 0 | 1 | 2, retain: boolean): boolean {
+    const link = this.link;
+    if (qos === 0) {
+      if (link !== null && this.queued === 0 && link.canSend()) {
+        link.sendPublish(msg, 0, retain, false, 0);
+        return true;
+      }
+      // Offline persistent sessions keep QoS 1/2 only; QoS 0 waits only behind a slow link.
+      if (link === null) return false;
+    }
+    if (this.queued >= this.env.limits.maxQueued) {
+      this.env.stats.dropped++;
+      return false;
+    }
+    const out: Outgoing = { seq: this.nextSeq++, msg, qos, retain, packetId: 0, state: "publish", sentAt: 0 };
+    if (qos > 0 && !this.clean) this.env.persistence.putOutgoing(this.row(out), true);
+    if (link !== null && this.queued === 0 && this.windowOpen() && link.canSend()) this.send(out, link);
+    else this.queue.push(out);
+    return true;
+  }
+
+  /** Sends queued messages while the link and the in-flight window allow. */
+  pump(): void {
+    const link = this.link;
+    if (link === null) return;
+    while (this.head < this.queue.length && link.canSend()) {
+      const out = this.queue[this.head] as Outgoing;
+      if (out.qos > 0 && !this.windowOpen()) break;
+      this.queue[this.head++] = undefined as unknown as Outgoing;
+      this.send(out, link);
+    }
+    if (this.head === this.queue.length) {
+      this.queue = [];
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  /** A client connected to this session: unacknowledged messages go again first [MQTT-4.4.0-1]. */
+  attach(link: SessionLink): void {
+    this.link = link;
+    for (const out of [...this.inflight.values()].sort((a, b) => a.seq - b.seq)) this.resend(out, link);
+    this.armRetry();
+    this.pump();
+  }
+
+  detach(): void {
+    this.link = null;
+    this.retryTimer?.cancel();
+    this.retryTimer = null;
+    // QoS 0 messages waiting behind a slow link are not kept for an offline session.
+    if (this.queued > 0) this.queue = this.queue.slice(this.head).filter((o) => o.qos > 0);
+    this.head = 0;
+  }
+
+  /** PUBACK for a QoS 1 delivery; false when the id is unknown. */
+  puback(packetId: number): boolean {
+    const out = this.inflight.get(packetId);
+    if (out === undefined || out.qos !== 1) return false;
+    this.complete(out);
+    return true;
+  }
+
+  /** PUBREC for a QoS 2 delivery: the message is now the client's; we owe PUBREL [MQTT-4.3.3-1]. */
+  pubrec(packetId: number): boolean {
+    const out = this.inflight.get(packetId);
+    if (out === undefined || out.qos !== 2) return false;
+    if (out.state !== "pubrel") {
+      out.state = "pubrel";
+      if (!this.clean) this.env.persistence.putOutgoing(this.row(out), false);
+    }
+    return true;
+  }
+
+  pubcomp(packetId: number): boolean {
+    const out = this.inflight.get(packetId);
+    if (out === undefined || out.state !== "pubrel") return false;
+    this.complete(out);
+    return true;
+  }
+
+  /** Forgets everything persisted for this session (clean session ended or replaced). */
+  discard(): void {
+    this.detach();
+    this.queue = [];
+    this.inflight.clear();
+    if (!this.clean) this.env.persistence.deleteSession(this.clientId);
+  }
+
+  private windowOpen(): boolean {
+    return this.inflight.size < this.env.limits.maxInflight;
+  }
+
+  private send(out: Outgoing, link: SessionLink): void {
+    if (out.qos > 0) {
+      out.packetId = this.allocatePacketId();
+      out.sentAt = this.env.clock.monotonic();
+      this.inflight.set(out.packetId, out);
+      if (!this.clean) this.env.persistence.putOutgoing(this.row(out), false);
+      if (this.retryTimer === null) this.armRetry();
+    }
+    link.sendPublish(out.msg, out.qos, out.retain, false, out.packetId);
+  }
+
+  private resend(out: Outgoing, link: SessionLink): void {
+    out.sentAt = this.env.clock.monotonic();
+    if (out.state === "pubrel")
+      link.sendPubrel(out.packetId); // [MQTT-4.4.0-1]
+    else link.sendPublish(out.msg, out.qos, out.retain, true, out.packetId); // DUP=1 [MQTT-3.3.1-1]
+  }
+
+  private complete(out: Outgoing): void {
+    this.inflight.delete(out.packetId);
+    if (!this.clean) this.env.persistence.deleteOutgoing(this.clientId, out.seq);
+    if (this.inflight.size === 0 && this.retryTimer !== null) {
+      this.retryTimer.cancel();
+      this.retryTimer = null;
+    }
+    this.pump();
+  }
+
+  private allocatePacketId(): number {
+    // [MQTT-2.3.1-2] a packet id is not reused while its exchange is unfinished.
+    for (;;) {
+      const id = this.nextPacketId;
+      this.nextPacketId = id === 65_535 ? 1 : id + 1;
+      if (!this.inflight.has(id)) return id;
+    }
+  }
+
+  /** One timer per session, only while something is in flight on a live link (no idle polling). */
+  private armRetry(): void {
+    const interval = this.env.limits.retryIntervalMs;
+    if (interval <= 0 || this.link === null || this.inflight.size === 0 || this.retryTimer !== null) return;
+    this.retryTimer = this.env.clock.setTimeout(() => {
+      this.retryTimer = null;
+      const link = this.link;
+      if (link === null) return;
+      const due = this.env.clock.monotonic() - interval;
+      for (const out of this.inflight.values())
+        if (out.sentAt <= due && link.canSend()) this.resend(out, link);
+      this.armRetry();
+    }, interval);
+  }
+
+  private row(out: Outgoing): OutgoingRow {
+    const m = out.msg;
+    return {
+      clientId: this.clientId,
+      seq: out.seq,
+      message: { topic: m.topic, payload: m.payload, qos: out.qos, retain: out.retain },
+      packetId: out.packetId,
+      state: out.state,
+    };
+  }
+}

@@ -1,0 +1,33 @@
+// The hub's counters, read by stats(), $SYS topics and the master's metrics.
+
+export interface HubStats {
+  messagesReceived: number;
+  messagesSent: number;
+  bytesReceived: number;
+  bytesSent: number;
+  /** Messages not delivered because a client's queue was full. */
+  dropped: number;
+  /** PUBLISHes refused by permissions (or to `$SYS`). */
+  publishDenied: number;
+  connectionsRefused: number;
+}
+
+export function newStats(): HubStats {
+  return {
+    messagesReceived: 0,
+    messagesSent: 0,
+    bytesReceived: 0,
+    bytesSent: 0,
+    dropped: 0,
+    publishDenied: 0,
+    connectionsRefused: 0,
+  };
+}
+
+export interface HubStatsSnapshot extends HubStats {
+  clients: number;
+  sessions: number;
+  subscriptions: number;
+  retained: number;
+  uptimeSeconds: number;
+}

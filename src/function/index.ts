@@ -1,0 +1,50 @@
+// Public surface of functions: the invocation protocol, the runtime client, the instance pool and
+// the two runtimes (JavaScript/TypeScript in-process, Python 3 via the embedded script).
+
+export {
+  type FunctionContext,
+  invokeFunction,
+  type LoadedFunction,
+  loadFunction,
+  type NodeHandler,
+} from "./node-handlers.ts";
+export { eventOf, payloadOf } from "./payload-mapping.ts";
+export {
+  ADDRESS_ENV,
+  buildCallMessage,
+  type CallOutcome,
+  ErrorType,
+  errorAnswer,
+  FUNCTION_RESOURCE,
+  type InvokeCall,
+  type InvokeError,
+  type InvokeResult,
+  isInvokeError,
+  MAX_SOCKET_PATH,
+  OPERATION_ERROR,
+  OPERATION_INVOKE,
+  OPERATION_RESPONSE,
+  parseAnswer,
+  parseCall,
+  resultAnswer,
+  socketPathOf,
+} from "./protocol.ts";
+export { type ConnectOptions, RuntimeClient, type RuntimeLink } from "./runtime-client.ts";
+export {
+  DEFAULT_FUNCTION_TIMEOUT_MS,
+  type FunctionSpec,
+  loadRuntimeConfig,
+  parseRuntimeConfig,
+  RUNTIME_CONFIG_PATH,
+  type RuntimeConfig,
+} from "./runtime-config.ts";
+export { type Invoker, RuntimeCore } from "./runtime-core.ts";
+export { loadFunctions, NodeInvoker, runNodeRuntime } from "./runtime-node.ts";
+export {
+  PYTHON3_ENV,
+  pythonOf,
+  runPython3Runtime,
+  scriptConfig,
+  writeRuntimeScript,
+} from "./runtime-python3.ts";
+export { RuntimeServer, type RuntimeServerDeps } from "./runtime-server.ts";

@@ -1,0 +1,165 @@
+// The caller's end of the invocation protocol: connects to a runtime instance's socket (retrying
+// until it listens, within a deadline) and performs calls, each answered by parentId.
+
+import { createConnection, type Socket } from "node:net";
+import { type Codec, encodeFrame, FrameDecoder, jsonCodec } from "../beehive/index.ts";
+import { type Clock, systemClock, type TimerHandle } from "../lib/clock.ts";
+import { OpenEdgeError } from "../lib/errors.ts";
+import { buildCallMessage, type CallOutcome, type InvokeCall, parseAnswer } from "./protocol.ts";
+
+/** A connection to one runtime instance, as the pool sees it. */
+export interface RuntimeLink {
+  /**
+   * Resolves with the runtime's answer (errors a handler raised are `ok: false` outcomes); rejects
+   * with ERR_TIMEOUT when no answer came within `timeoutMs`, ERR_CLOSED when the connection dropped.
+   */
+  call(call: InvokeCall, timeoutMs: number): Promise<CallOutcome>;
+  /** Called once when the connection ends (not after `close()`). */
+  onClose(listener: () => void): void;
+  close(): void;
+}
+
+export interface ConnectOptions {
+  /** Give up connecting after this many ms (the runtime may still be starting). */
+  deadlineMs?: number;
+  /** Pause between attempts. */
+  retryMs?: number;
+  clock?: Clock;
+  /** JSON (default; every runtime speaks it) or MessagePack (the JavaScript runtime only). */
+  codec?: Codec;
+  /** route.source of the calls. */
+  source?: string;
+}
+
+interface Pending {
+  resolve: (outcome: CallOutcome) => void;
+  reject: (error: Error) => void;
+  timer: TimerHandle;
+}
+
+function dial(path: string): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection(path);
+    const onError = (error: Error) => {
+      socket.destroy();
+      reject(error);
+    };
+    socket.once("error", onError);
+    socket.once("connect", () => {
+      socket.off("error", onError);
+      resolve(socket);
+    });
+  });
+}
+
+export class RuntimeClient implements RuntimeLink {
+  private readonly pending = new Map<string, Pending>();
+  private readonly closeListeners: (() => void)[] = [];
+  private ended = false;
+
+  private constructor(
+    readonly path: string,
+    private readonly socket: Socket,
+    private readonly clock: Clock,
+    private readonly codec: Codec,
+    private readonly source: string,
+  ) {
+    const decoder = new FrameDecoder((value) => this.onAnswer(value));
+    socket.on("data", (chunk: Buffer) => {
+      try {
+        decoder.push(chunk);
+      } catch (error) {
+        this.end(error instanceof Error ? error.message : String(error));
+      }
+    });
+    socket.on("error", () => {});
+    socket.on("close", () => this.end("connection closed by the runtime"));
+  }
+
+  /** Connects to the runtime listening on `path`, retrying until `deadlineMs` (default 10 s). */
+  static async connect(path: string, options: ConnectOptions = {}): Promise<RuntimeClient> {
+    const clock = options.clock ?? systemClock;
+    const deadline = clock.monotonic() + (options.deadlineMs ?? 10_000);
+    let lastError = "";
+    for (;;) {
+      try {
+        const socket = await dial(path);
+        return new RuntimeClient(
+          path,
+          socket,
+          clock,
+          options.codec ?? jsonCodec,
+          options.source ?? "function-manager",
+        );
+      } catch (error) {
+        lastError = error instanceof Error ? error.message : String(error);
+      }
+      if (clock.monotonic() >= deadline) {
+        throw new OpenEdgeError("ERR_TIMEOUT", `runtime at "${path}" is not listening: ${lastError}`, {
+          details: { path, error: lastError },
+        });
+      }
+      await clock.sleep(options.retryMs ?? 20);
+    }
+  }
+
+  get closed(): boolean {
+    return this.ended;
+  }
+
+  call(call: InvokeCall, timeoutMs: number): Promise<CallOutcome> {
+    if (this.ended) {
+      return Promise.reject(new OpenEdgeError("ERR_CLOSED", `runtime at "${this.path}" is disconnected`));
+    }
+    const msg = buildCallMessage(call, this.source);
+    return new Promise<CallOutcome>((resolve, reject) => {
+      const timer = this.clock.setTimeout(() => {
+        this.pending.delete(msg.header.id);
+        reject(
+          new OpenEdgeError(
+            "ERR_TIMEOUT",
+            `function "${call.functionName}" gave no answer within ${timeoutMs} ms`,
+            { details: { path: this.path, function: call.functionName, timeoutMs } },
+          ),
+        );
+      }, timeoutMs);
+      this.pending.set(msg.header.id, { resolve, reject, timer });
+      this.socket.write(encodeFrame(this.codec, msg));
+    });
+  }
+
+  onClose(listener: () => void): void {
+    this.closeListeners.push(listener);
+  }
+
+  close(): void {
+    this.closeListeners.length = 0;
+    this.end("connection closed by the caller");
+    this.socket.destroy();
+  }
+
+  private onAnswer(value: unknown): void {
+    const answer = parseAnswer(value);
+    if (answer === null) return;
+    const waiter = this.pending.get(answer.parentId);
+    if (waiter === undefined) return; // an answer after its call timed out
+    this.pending.delete(answer.parentId);
+    waiter.timer.cancel();
+    waiter.resolve(answer.outcome);
+  }
+
+  private end(reason: string): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.socket.destroy();
+    const error = new OpenEdgeError("ERR_CLOSED", `runtime at "${this.path}": ${reason}`, {
+      details: { path: this.path },
+    });
+    for (const waiter of this.pending.values()) {
+      waiter.timer.cancel();
+      waiter.reject(error);
+    }
+    this.pending.clear();
+    for (const listener of this.closeListeners.splice(0)) listener();
+  }
+}

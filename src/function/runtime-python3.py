@@ -1,0 +1,282 @@
+#!/usr/bin/env python3
+# openedge Python 3 function runtime (stdlib only), embedded in the openedge executable and run by
+# `openedge module openedge-function-python3`. Speaks the invocation protocol of src/function/PROTOCOL.md.
+"""Serves calls for `def handler(event, context)` functions over a unix socket, one call at a time.
+
+argv[1] is the validated runtime config as JSON (the openedge runner parses service.yml):
+  {"socket": "/abs/path.sock", "functions": [{"name", "module", "exportName", "codedir", "timeoutMs"}]}
+"""
+
+import base64
+import importlib
+import json
+import os
+import select
+import signal
+import socket
+import struct
+import sys
+import time
+import traceback
+
+MAGIC = b"beehv1"
+HEADER = struct.Struct(">6sHI")  # magic+version, codec, body length
+CODEC_JSON = 0
+MAX_FRAME = 4 * 1024 * 1024
+BIN_TAG = "$bin"
+
+
+def log(level, msg, **fields):
+    record = {"level": level, "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + "Z", "msg": msg}
+    record.update(fields)
+    sys.stderr.write(json.dumps(record, default=str) + "\n")
+    sys.stderr.flush()
+
+
+class HandlerTimeout(BaseException):
+    """Raised inside a handler when its time is up; a BaseException so `except Exception` lets it by."""
+
+
+class Terminate(BaseException):
+    """Raised by SIGTERM/SIGINT wherever the runtime is: it unwinds to main and exits 0."""
+
+
+def _revive(obj):
+    if len(obj) == 1 and BIN_TAG in obj and isinstance(obj[BIN_TAG], str):
+        return base64.b64decode(obj[BIN_TAG])
+    return obj
+
+
+def _tag(value):
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return {BIN_TAG: base64.b64encode(bytes(value)).decode("ascii")}
+    raise TypeError("not JSON serializable: %s" % type(value).__name__)
+
+
+def encode_frame(message):
+    body = json.dumps(message, default=_tag, separators=(",", ":")).encode("utf-8")
+    return HEADER.pack(MAGIC, CODEC_JSON, len(body)) + body
+
+
+def event_of(payload):
+    """OpenEdge's event: the payload JSON-decoded when it parses, the bytes otherwise."""
+    if not payload:
+        return payload
+    try:
+        return json.loads(payload.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        return payload
+
+
+def payload_of(result):
+    """dict/list (and numbers, booleans) -> JSON; bytes as they are; str -> UTF-8; None/empty -> None."""
+    if result is None:
+        return None
+    if isinstance(result, (bytes, bytearray, memoryview)):
+        data = bytes(result)
+    elif isinstance(result, str):
+        data = result.encode("utf-8")
+    else:
+        data = json.dumps(result).encode("utf-8")
+    return data or None
+
+
+def load_function(spec):
+    codedir = spec["codedir"]
+    if not os.path.isdir(codedir):
+        raise RuntimeError('function "%s": codedir "%s" does not exist' % (spec["name"], codedir))
+    if codedir not in sys.path:
+        sys.path.insert(0, codedir)
+    try:
+        module = importlib.import_module(spec["module"])
+    except SyntaxError as err:
+        raise RuntimeError('function "%s": syntax error in %s line %s: %s'
+                           % (spec["name"], err.filename, err.lineno, err.msg)) from None
+    except Exception as err:  # ImportError, or whatever the module raised at import
+        raise RuntimeError('function "%s": cannot import module "%s" from "%s": %s: %s'
+                           % (spec["name"], spec["module"], codedir, type(err).__name__, err)) from None
+    fn = getattr(module, spec["exportName"], None)
+    if not callable(fn):
+        raise RuntimeError('function "%s": module "%s" has no function "%s" (handler "%s.%s")'
+                           % (spec["name"], spec["module"], spec["exportName"], spec["module"],
+                              spec["exportName"]))
+    return fn
+
+
+def _on_alarm(signum, frame):
+    raise HandlerTimeout()
+
+
+def invoke(functions, call):
+    """The answer content and operation for one call: ("response", {...}) or ("error", {...})."""
+    name = call.get("functionName")
+    entry = functions.get(name)
+    if entry is None:
+        return "error", {"errorType": "UnknownFunctionError",
+                         "errorMessage": 'no function "%s" in this runtime (it has: %s)'
+                                         % (name, ", ".join(functions))}
+    fn, timeout_ms = entry
+    if isinstance(call.get("timeout"), (int, float)) and call["timeout"] > 0:
+        timeout_ms = min(timeout_ms, call["timeout"])
+    invoke_id = call.get("functionInvokeId", "")
+    context = {
+        "messageQOS": call.get("qos", 0),
+        "messageTopic": call.get("topic", ""),
+        "messageTimestamp": call.get("timestamp", 0),
+        "functionName": name,
+        "functionInvokeID": invoke_id,
+        "invokeid": invoke_id,
+    }
+    payload = call.get("payload")
+    if isinstance(payload, str):
+        payload = payload.encode("utf-8")
+    elif payload is None:
+        payload = b""
+    event = event_of(payload)
+    # a real-time timer: SIGALRM interrupts Python code and blocking sleeps/reads in this thread
+    signal.setitimer(signal.ITIMER_REAL, timeout_ms / 1000.0)
+    try:
+        result = fn(event, context)
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        return "response", {"payload": payload_of(result)}
+    except HandlerTimeout:
+        return "error", {"errorType": "TimeoutError",
+                         "errorMessage": 'function "%s" timed out after %d ms' % (name, timeout_ms)}
+    except Exception as err:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        return "error", {"errorType": type(err).__name__, "errorMessage": str(err)}
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+def answer(call_msg, operation, content):
+    header = call_msg.get("header", {})
+    route = call_msg.get("route", {})
+    return {
+        "header": {"id": os.urandom(16).hex(), "parentId": header.get("id", ""),
+                   "timestamp": int(time.time() * 1000), "resourceVersion": header.get("resourceVersion", ""),
+                   "sync": bool(header.get("sync", False)), "type": header.get("type", "")},
+        "route": {"source": route.get("destination", ""), "destination": route.get("source", ""),
+                  "group": route.get("group", ""), "operation": operation, "resource": route.get("resource", "")},
+        "content": content,
+    }
+
+
+def handle(functions, msg):
+    route = msg.get("route") if isinstance(msg, dict) else None
+    if not isinstance(route, dict) or route.get("operation") != "invoke":
+        op = route.get("operation") if isinstance(route, dict) else None
+        return answer(msg if isinstance(msg, dict) else {}, "error",
+                      {"errorType": "BadRequestError",
+                       "errorMessage": 'unsupported operation "%s" (expected "invoke")' % op})
+    content = msg.get("content")
+    if not isinstance(content, dict) or not isinstance(content.get("functionName"), str):
+        return answer(msg, "error", {"errorType": "BadRequestError",
+                                     "errorMessage": "call content.functionName must be a string"})
+    operation, result = invoke(functions, content)
+    return answer(msg, operation, result)
+
+
+class Connection:
+    def __init__(self, sock):
+        self.sock = sock
+        self.buf = bytearray()
+
+    def frames(self):
+        """Whole frames now buffered (decoded); raises ValueError on a broken stream."""
+        out = []
+        while len(self.buf) >= HEADER.size:
+            magic, codec, length = HEADER.unpack_from(self.buf)
+            if magic != MAGIC:
+                raise ValueError("bad frame magic or version")
+            if codec != CODEC_JSON:
+                raise ValueError("codec %d unsupported (this runtime speaks JSON, codec 0)" % codec)
+            if length > MAX_FRAME:
+                raise ValueError("frame of %d bytes exceeds %d" % (length, MAX_FRAME))
+            if len(self.buf) < HEADER.size + length:
+                break
+            body = bytes(self.buf[HEADER.size:HEADER.size + length])
+            del self.buf[:HEADER.size + length]
+            out.append(json.loads(body.decode("utf-8"), object_hook=_revive))
+        return out
+
+
+def serve(listener, functions):
+    conns = {}
+    while True:
+        readable, _, _ = select.select([listener] + list(conns), [], [])
+        for sock in readable:
+            if sock is listener:
+                client, _ = listener.accept()
+                client.setblocking(True)
+                conns[client] = Connection(client)
+                continue
+            conn = conns[sock]
+            try:
+                data = sock.recv(262144)
+            except OSError:
+                data = b""
+            if not data:
+                del conns[sock]
+                sock.close()
+                continue
+            conn.buf += data
+            try:
+                for msg in conn.frames():
+                    sock.sendall(encode_frame(handle(functions, msg)))
+            except (ValueError, OSError) as err:
+                log("warn", "function_frame_rejected", error=str(err))
+                del conns[sock]
+                sock.close()
+
+
+def main():
+    signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGINT, _terminate)
+    signal.signal(signal.SIGALRM, _on_alarm)
+    instance = os.environ.get("OPENEDGE_SERVICE_INSTANCE_NAME", "")
+    listener = None
+    path = None
+    try:
+        config = json.loads(sys.argv[1])
+        path = config["socket"]
+        functions = {}
+        for spec in config["functions"]:
+            functions[spec["name"]] = (load_function(spec), int(spec["timeoutMs"]))
+        if os.path.exists(path):
+            os.unlink(path)  # a stale socket left by a crashed instance
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener.bind(path)
+        listener.listen(64)
+    except Terminate:
+        return 0
+    except Exception as err:
+        log("error", "function_runtime_start_failed", module="function-python3", instance=instance,
+            runtime="python3", error=str(err) if isinstance(err, RuntimeError) else
+            "".join(traceback.format_exception_only(type(err), err)).strip())
+        return 1
+    log("info", "function_runtime_ready", module="function-python3", instance=instance, runtime="python3",
+        socket=path, functions=list(functions), python=sys.version.split()[0])
+    try:
+        serve(listener, functions)
+    except Terminate:
+        log("info", "function_runtime_stopping", module="function-python3", instance=instance)
+    finally:
+        listener.close()
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+    return 0
+
+
+def _terminate(signum, frame):
+    # a second signal (the engine signals the whole group, the runner forwards) must not cut cleanup short
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    raise Terminate()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

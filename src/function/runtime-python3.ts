@@ -1,0 +1,105 @@
+// `openedge module openedge-function-python3`: validates the instance's service.yml, writes the
+// embedded stdlib-only runtime script to a temp file and runs it with the host's python3, forwarding
+// SIGTERM/SIGINT and passing its exit code on.
+
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { constants, tmpdir } from "node:os";
+import { join } from "node:path";
+import type { ModuleRunContext } from "../cli/module-runners.ts";
+import { errorMessage, OpenEdgeError } from "../lib/errors.ts";
+import { ADDRESS_ENV, socketPathOf } from "./protocol.ts";
+import { loadRuntimeConfig, type RuntimeConfig } from "./runtime-config.ts";
+import { runtimeLogger } from "./runtime-log.ts";
+import RUNTIME_SCRIPT from "./runtime-python3.py" with { type: "text" };
+
+/** Env var naming the interpreter when service.yml has no `runtime.python3`. */
+export const PYTHON3_ENV = "OPENEDGE_PYTHON3";
+export { RUNTIME_SCRIPT as PYTHON3_RUNTIME_SCRIPT };
+
+/**
+ * Writes the script once per content (instances share it; the name carries its hash, so an upgraded
+ * executable never runs a stale copy) and returns its path.
+ */
+export function writeRuntimeScript(dir = join(tmpdir(), "openedge")): string {
+  const hash = createHash("sha256").update(RUNTIME_SCRIPT).digest("hex").slice(0, 16);
+  const path = join(dir, `runtime-python3-${hash}.py`);
+  if (existsSync(path)) return path;
+  mkdirSync(dir, { recursive: true, mode: 0o755 });
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, RUNTIME_SCRIPT, { mode: 0o644 });
+  renameSync(tmp, path); // atomic: a concurrent instance sees the whole file or none
+  return path;
+}
+
+/** The argument the script reads: the validated config in JSON, paths absolute. */
+export function scriptConfig(config: RuntimeConfig, socket: string): string {
+  return JSON.stringify({
+    socket,
+    functions: config.functions.map((f) => ({
+      name: f.name,
+      module: f.module,
+      exportName: f.exportName,
+      codedir: f.codedir,
+      timeoutMs: f.timeoutMs,
+    })),
+  });
+}
+
+export function pythonOf(config: RuntimeConfig, env: Readonly<Record<string, string | undefined>>): string {
+  return config.python3 ?? env[PYTHON3_ENV] ?? "python3";
+}
+
+function spawnPython(argv: string[], cwd: string, env: Record<string, string | undefined>) {
+  try {
+    return Bun.spawn(argv, { cwd, env, stdio: ["ignore", "inherit", "inherit"] });
+  } catch (cause) {
+    throw new OpenEdgeError(
+      "ERR_CONFIG",
+      `cannot run python3 interpreter "${argv[0]}": ${errorMessage(cause)} (set runtime.python3 in service.yml or ${PYTHON3_ENV})`,
+      { cause },
+    );
+  }
+}
+
+export async function runPython3Runtime(run: ModuleRunContext): Promise<number> {
+  const { env, cwd } = run.ctx;
+  const log = runtimeLogger(env.OPENEDGE_LOG_LEVEL, {
+    module: "function-python3",
+    instance: env.OPENEDGE_SERVICE_INSTANCE_NAME ?? "",
+  });
+  let child: ReturnType<typeof spawnPython>;
+  try {
+    const { value: config, warnings } = loadRuntimeConfig(cwd, env);
+    for (const warning of warnings) log.warn("function_config_warning", { warning });
+    const address = env[ADDRESS_ENV];
+    if (address === undefined || address === "") throw new Error(`${ADDRESS_ENV} is not set`);
+    const socket = socketPathOf(address, cwd);
+    const script = writeRuntimeScript();
+    // -u: unbuffered output, so log lines reach the instance log at once; -B: no .pyc beside user code
+    const argv = [pythonOf(config, env), "-u", "-B", script, scriptConfig(config, socket)];
+    child = spawnPython(argv, cwd, { ...env });
+  } catch (error) {
+    log.error("function_runtime_start_failed", { runtime: "python3", error: errorMessage(error) });
+    return 1;
+  }
+  const forward = (signal: NodeJS.Signals) => () => child.kill(signal);
+  const onTerm = forward("SIGTERM");
+  const onInt = forward("SIGINT");
+  process.on("SIGTERM", onTerm);
+  process.on("SIGINT", onInt);
+  const code = await child.exited;
+  process.off("SIGTERM", onTerm);
+  process.off("SIGINT", onInt);
+  if (child.signalCode !== null) {
+    log.warn("function_runtime_killed", { runtime: "python3", signal: child.signalCode });
+    return 128 + (signalNumber(child.signalCode) ?? 0);
+  }
+  return code;
+}
+
+function signalNumber(signal: NodeJS.Signals | number): number | undefined {
+  if (typeof signal === "number") return signal;
+  const n = constants.signals[signal];
+  return typeof n === "number" ? n : undefined;
+}

@@ -1,0 +1,45 @@
+import { describe, expect, test } from "bun:test";
+import { ConfigError } from "../../../src/config/index.ts";
+import { parseRuntimeConfig } from "../../../src/function/index.ts";
+
+const opts = { env: {}, file: "service.yml", cwd: "/inst" };
+
+describe("runtime service.yml", () => {
+  test("OpenEdge keys: handler split into module and export, codedir under the instance dir", () => {
+    const { value } = parseRuntimeConfig(
+      "functions:\n  - name: sayhi\n    handler: lib/tools.handler\n    codedir: var/db/code\n    timeout: 5s\nruntime:\n  python3: /usr/bin/python3\n",
+      opts,
+    );
+    expect(value).toEqual({
+      functions: [
+        {
+          name: "sayhi",
+          handler: "lib/tools.handler",
+          module: "lib/tools",
+          exportName: "handler",
+          codedir: "/inst/var/db/code",
+          timeoutMs: 5_000,
+        },
+      ],
+      python3: "/usr/bin/python3",
+    });
+  });
+
+  test("errors name the field", () => {
+    const text =
+      "functions:\n  - name: a\n    handler: nodot\n  - name: a\n    handler: x.y\n    timeout: soon\n";
+    let error: unknown;
+    try {
+      parseRuntimeConfig(text, opts);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).issues).toEqual([
+      "functions[0].handler: must be <module>.<function>, such as index.handler",
+      "functions[1].timeout: must be a duration such as 500ms, 30s, 5m or 48h",
+      'functions[1].name: duplicate function name "a"',
+    ]);
+    expect(() => parseRuntimeConfig("name: x\n", opts)).toThrow(/functions: is required/);
+  });
+});

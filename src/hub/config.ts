@@ -117,7 +117,7 @@ export function readHubConfig(r: MapReader, baseDir: string): HubConfig {
   const storage = r.object("storage", (s) => ({ dir: s.string("dir", { default: DEFAULT_STORAGE_DIR }) }));
   const shutdown = r.object("shutdown", (s) => ({ timeoutMs: s.duration("timeout", "10s") }));
   const metrics = r.object("metrics", (m) => ({
-    report: m.object("report", (rep) => ({ intervalMs: rep.duration("interval", "1m") })),
+    report: m.object("report", (rep) => ({ intervalMs: rep.duration("interval", "10s") })),
   }));
   if (r.has("logger")) r.warn("logger", "accepted and ignored: the hub logs to the master's log");
   if (r.has("status")) r.warn("status", "accepted and ignored: statistics go to inspect, /metrics and $SYS");

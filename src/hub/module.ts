@@ -94,7 +94,7 @@ export async function startHubModule(options: HubModuleOptions): Promise<Running
     await hub.close();
     throw err;
   }
-  log.info("hub_started", {
+  log.info("hub_ready", {
     listeners: listeners.map((l) => ({ url: l.url, port: l.port })),
     principals: config.principals.length,
     anonymous: config.anonymous,

@@ -85,8 +85,10 @@ export class TestClient {
           ? undefined
           : { ...options.will, payload: Buffer.from(options.will.payload) },
     });
-    const [connack] = await this.take();
+    const packets = await this.take();
+    const connack = packets[0];
     if (connack === undefined) throw new Error("no connack");
+    this.seen -= packets.length - 1; // what followed the CONNACK is left for the next take()
     return connack;
   }
 

@@ -1,0 +1,187 @@
+// One suite for every hub persistence backend: the store's own contract, then a hub "crash" (the Hub
+// dropped without close, a new one on the same store) that must lose nothing it acknowledged.
+
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Hub } from "../../src/hub/hub.ts";
+import type { HubPersistence } from "../../src/hub/persistence.ts";
+import { MemoryPersistence } from "../../src/hub/persistence-memory.ts";
+import { SqlitePersistence } from "../../src/hub/persistence-sqlite.ts";
+import { publishes, TestClient, testAuthenticator, tick } from "../unit/hub/helpers.ts";
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+interface Backend {
+  name: string;
+  /** A store; `reopen` gives one over the same data, as a restarted process would. */
+  open(): { store: HubPersistence; reopen(): HubPersistence };
+}
+
+const backends: Backend[] = [
+  {
+    name: "memory",
+    open() {
+      const store = new MemoryPersistence();
+      return { store, reopen: () => store };
+    },
+  },
+  {
+    name: "sqlite",
+    open() {
+      const dir = mkdtempSync(join(tmpdir(), "hub-persist-"));
+      dirs.push(dir);
+      return { store: new SqlitePersistence({ dir }), reopen: () => new SqlitePersistence({ dir }) };
+    },
+  },
+];
+
+const bytes = (s: string) => new TextEncoder().encode(s);
+const text = (b: Uint8Array) => new TextDecoder().decode(b);
+
+for (const backend of backends) {
+  describe(`hub persistence: ${backend.name}`, () => {
+    test("retained messages: set, replace, clear", () => {
+      const { store, reopen } = backend.open();
+      store.setRetained("a", { topic: "a", payload: bytes("1"), qos: 1, retain: true });
+      store.setRetained("a", { topic: "a", payload: bytes("2"), qos: 0, retain: true });
+      store.setRetained("b", { topic: "b", payload: bytes("x"), qos: 0, retain: true });
+      store.setRetained("b", null);
+      store.commit();
+      const { retained } = reopen().load();
+      expect(retained.map((m) => [m.topic, text(m.payload), m.qos])).toEqual([["a", "2", 0]]);
+    });
+
+    test("sessions with subscriptions, outgoing rows in order and incoming QoS 2 ids", () => {
+      const { store, reopen } = backend.open();
+      store.saveSession("c");
+      store.setSubscription("c", "a/#", 1);
+      store.setSubscription("c", "b", 2);
+      store.setSubscription("c", "b", null);
+      const row = (seq: number, packetId = 0) => ({
+        clientId: "c",
+        seq,
+        message: { topic: "t", payload: bytes(`m${seq}`), qos: 1 as const, retain: false },
+        packetId,
+        state: "publish" as const,
+      });
+      store.putOutgoing(row(1), true);
+      store.putOutgoing(row(2), true);
+      store.putOutgoing(row(1, 7), false);
+      store.putOutgoing(row(3), true);
+      store.deleteOutgoing("c", 3); // inserted and deleted in one batch
+      store.setIncomingQos2("c", 9, true);
+      store.setIncomingQos2("c", 10, true);
+      store.setIncomingQos2("c", 10, false);
+      store.saveSession("gone");
+      store.setSubscription("gone", "x", 0);
+      store.deleteSession("gone");
+      store.commit();
+      store.deleteOutgoing("c", 2);
+      store.commit();
+      const { sessions } = reopen().load();
+      expect(sessions).toEqual([
+        {
+          clientId: "c",
+          subscriptions: [{ filter: "a/#", qos: 1 }],
+          outgoing: [expect.objectContaining({ seq: 1, packetId: 7, state: "publish" })],
+          incomingQos2: [9],
+        },
+      ]);
+      expect(text(sessions[0]?.outgoing[0]?.message.payload ?? bytes(""))).toBe("m1");
+    });
+
+    test("restart: an offline persistent session gets its QoS 1/2 messages as promised, QoS 2 exactly once", async () => {
+      const { store, reopen } = backend.open();
+      const hub1 = new Hub({ authenticator: testAuthenticator, persistence: store });
+      await hub1.start();
+      const sub = new TestClient(hub1);
+      await sub.connect({ clientId: "sub", clean: false });
+      expect(await sub.subscribe("data/#", 2)).toEqual([2]);
+      sub.sink.closed(); // offline now
+      const pub = new TestClient(hub1);
+      await pub.connect({ clientId: "pub" });
+      pub.publish("data/1", "q1", 1, false, 1);
+      pub.publish("data/2", "q2", 2, false, 2);
+      pub.publish("data/0", "q0", 0); // QoS 0 is not kept for offline sessions
+      pub.publish("data/r", "kept", 1, true, 3);
+      // A QoS 2 publish from a persistent publisher, PUBREC received, PUBREL not yet sent.
+      const pub2 = new TestClient(hub1);
+      await pub2.connect({ clientId: "pub2", clean: false });
+      pub2.publish("data/x", "once", 2, false, 5);
+      const acks = [...(await pub.take()), ...(await pub2.take())].map((p) => p.cmd);
+      expect(acks.sort()).toEqual(["puback", "puback", "pubrec", "pubrec"]);
+      // Crash: hub1 is dropped without close; a new hub opens the same store.
+      const hub2 = new Hub({ authenticator: testAuthenticator, persistence: reopen() });
+      await hub2.start();
+      const pub2again = new TestClient(hub2);
+      await pub2again.connect({ clientId: "pub2", clean: false });
+      pub2again.publish("data/x", "once", 2, false, 5, true); // DUP resend: not delivered twice [MQTT-4.3.3-2]
+      pub2again.send({ cmd: "pubrel", messageId: 5 });
+      expect((await pub2again.take()).map((p) => p.cmd)).toEqual(["pubrec", "pubcomp"]);
+      const back = new TestClient(hub2);
+      expect(await back.connect({ clientId: "sub", clean: false })).toEqual(
+        expect.objectContaining({ returnCode: 0, sessionPresent: true }),
+      );
+      const got = publishes(await back.take());
+      expect(got.map((p) => [p.topic, p.payload, p.qos])).toEqual([
+        ["data/1", "q1", 1],
+        ["data/2", "q2", 2],
+        ["data/r", "kept", 1],
+        ["data/x", "once", 2],
+      ]);
+      for (const p of got) {
+        back.send(
+          p.qos === 1 ? { cmd: "puback", messageId: p.messageId } : { cmd: "pubrec", messageId: p.messageId },
+        );
+      }
+      const rels = (await back.take()).filter((p) => p.cmd === "pubrel");
+      expect(rels.length).toBe(2);
+      // Crash again before PUBCOMP: the QoS 2 messages come back as PUBREL only [MQTT-4.4.0-1].
+      const hub3 = new Hub({ authenticator: testAuthenticator, persistence: reopen() });
+      await hub3.start();
+      const again = new TestClient(hub3);
+      await again.connect({ clientId: "sub", clean: false });
+      const resent = await again.take();
+      expect(resent.map((p) => p.cmd)).toEqual(["pubrel", "pubrel"]);
+      for (const p of resent) again.send({ cmd: "pubcomp", messageId: p.messageId });
+      await again.take();
+      await tick();
+      const hub4 = new Hub({ authenticator: testAuthenticator, persistence: reopen() });
+      await hub4.start();
+      const last = new TestClient(hub4);
+      await last.connect({ clientId: "sub", clean: false });
+      expect(publishes(await last.take())).toEqual([]);
+      expect(hub4.stats().retained).toBe(1);
+      await hub4.close();
+    });
+
+    test("unacknowledged deliveries are resent with DUP and their packet ids [MQTT-4.4.0-1]", async () => {
+      const { store, reopen } = backend.open();
+      const hub1 = new Hub({ authenticator: testAuthenticator, persistence: store });
+      await hub1.start();
+      const sub = new TestClient(hub1);
+      await sub.connect({ clientId: "s", clean: false });
+      await sub.subscribe("t", 1);
+      const pub = new TestClient(hub1);
+      await pub.connect({ clientId: "p" });
+      pub.publish("t", "m", 1, false, 1);
+      await pub.take();
+      const [first] = publishes(await sub.take());
+      expect(first).toEqual(expect.objectContaining({ dup: false, qos: 1 }));
+      const hub2 = new Hub({ authenticator: testAuthenticator, persistence: reopen() });
+      await hub2.start();
+      const back = new TestClient(hub2);
+      await back.connect({ clientId: "s", clean: false });
+      const [again] = publishes(await back.take());
+      expect(again).toEqual(
+        expect.objectContaining({ dup: true, messageId: first?.messageId, payload: "m" }),
+      );
+      await hub2.close();
+    });
+  });
+}

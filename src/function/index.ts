@@ -10,6 +10,15 @@ export {
 } from "./node-handlers.ts";
 export { eventOf, payloadOf } from "./payload-mapping.ts";
 export {
+  FunctionPool,
+  type InstanceStarter,
+  type PoolDeps,
+  type PoolOptions,
+  type PoolStats,
+  type RuntimeConnector,
+  socketConnector,
+} from "./pool.ts";
+export {
   ADDRESS_ENV,
   buildCallMessage,
   type CallOutcome,

@@ -62,7 +62,7 @@ export async function loadFunction(spec: FunctionSpec): Promise<LoadedFunction> 
   try {
     mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   } catch (cause) {
-    const text = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+    const text = loadErrorText(cause);
     throw new OpenEdgeError("ERR_CONFIG", `function "${spec.name}": cannot load "${file}": ${text}`, {
       cause,
       details: { function: spec.name, file },
@@ -79,6 +79,17 @@ export async function loadFunction(spec: FunctionSpec): Promise<LoadedFunction> 
   }
   const handler = fn as NodeHandler;
   return { spec, file, fn: handler, callbackStyle: handler.length >= 3 };
+}
+
+/** Bun reports a parse error as a BuildMessage (not an Error): say SyntaxError, with its position. */
+function loadErrorText(cause: unknown): string {
+  const c = cause as { name?: unknown; message?: unknown; position?: { line?: unknown; column?: unknown } };
+  if (c !== null && typeof c === "object" && c.name === "BuildMessage") {
+    const line = c.position?.line;
+    const at = typeof line === "number" ? ` (line ${line}, column ${String(c.position?.column)})` : "";
+    return `SyntaxError: ${String(c.message)}${at}`;
+  }
+  return cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
 }
 
 export function contextOf(call: InvokeCall): FunctionContext {

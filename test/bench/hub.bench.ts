@@ -1,0 +1,326 @@
+// Hub figures next to Debian's mosquitto, both driven by the same raw-socket client: QoS 0 fan-in
+// (8 → 1), QoS 0 fan-out (1 → 50), QoS 1 fan-in with persistence (persistent subscriber), and
+// ping-pong latency p50/p99 at QoS 0 and 1. Our hub runs in a child process (its own event loop).
+// Run: bun test/bench/hub.bench.ts   (no assertions; prints a table with ratios)
+
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Socket } from "bun";
+
+const SECONDS = Number(process.env.HUB_BENCH_SECONDS ?? 3);
+const PAYLOAD = new Uint8Array(64).fill(0x61);
+const enc = new TextEncoder();
+
+function varint(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let b = n % 128;
+    n = Math.floor(n / 128);
+    if (n > 0) b |= 0x80;
+    out.push(b);
+  } while (n > 0);
+  return out;
+}
+function str(s: string): number[] {
+  const b = enc.encode(s);
+  return [b.length >> 8, b.length & 0xff, ...b];
+}
+function connectFrame(id: string, clean: boolean): Uint8Array {
+  const body = [...str("MQTT"), 4, clean ? 2 : 0, 0, 0, ...str(id)];
+  return Uint8Array.from([0x10, ...varint(body.length), ...body]);
+}
+function subscribeFrame(filter: string, qos: number): Uint8Array {
+  const body = [0, 1, ...str(filter), qos];
+  return Uint8Array.from([0x82, ...varint(body.length), ...body]);
+}
+function publishFrame(topic: string, qos: number, id: number, payload = PAYLOAD): Uint8Array {
+  const head = [...str(topic), ...(qos > 0 ? [id >> 8, id & 0xff] : [])];
+  const len = head.length + payload.length;
+  const out = new Uint8Array(1 + varint(len).length + len);
+  out.set([0x30 | (qos << 1), ...varint(len), ...head], 0);
+  out.set(payload, out.length - payload.length);
+  return out;
+}
+
+/** A raw MQTT client: counts PUBLISH/PUBACK, acks QoS 1 deliveries, keeps unsent bytes for drain. */
+class RawClient {
+  socket!: Socket<undefined>;
+  published = 0;
+  acked = 0;
+  private pending: Uint8Array | null = null;
+  private rest = new Uint8Array(0);
+  private waiters: Array<() => void> = [];
+  onPublish: ((payload: Uint8Array) => void) | null = null;
+  onAck: (() => void) | null = null;
+  onDrain: (() => void) | null = null;
+
+  static async open(port: number, id: string, clean = true): Promise<RawClient> {
+    const c = new RawClient();
+    c.socket = await Bun.connect({
+      hostname: "127.0.0.1",
+      port,
+      socket: { data: (_s, d) => c.read(d), drain: () => c.drain() },
+    });
+    c.write(connectFrame(id, clean));
+    await c.next();
+    return c;
+  }
+  write(bytes: Uint8Array): boolean {
+    if (this.pending !== null) {
+      const j = new Uint8Array(this.pending.length + bytes.length);
+      j.set(this.pending);
+      j.set(bytes, this.pending.length);
+      this.pending = j;
+      return false;
+    }
+    const n = this.socket.write(bytes);
+    if (n < bytes.length) this.pending = bytes.subarray(Math.max(n, 0));
+    return n === bytes.length;
+  }
+  private drain(): void {
+    if (this.pending === null) return;
+    const p = this.pending;
+    this.pending = null;
+    if (this.write(p)) this.onDrain?.();
+  }
+  /** Resolves on the next CONNACK/SUBACK. */
+  next(): Promise<void> {
+    return new Promise((r) => this.waiters.push(r));
+  }
+  private read(d: Uint8Array): void {
+    let buf = d;
+    if (this.rest.length > 0) {
+      buf = new Uint8Array(this.rest.length + d.length);
+      buf.set(this.rest);
+      buf.set(d, this.rest.length);
+    }
+    let off = 0;
+    const acks: number[] = [];
+    while (off + 2 <= buf.length) {
+      let len = 0;
+      let mult = 1;
+      let i = off + 1;
+      for (;;) {
+        if (i >= buf.length) break;
+        const b = buf[i++] as number;
+        len += (b & 0x7f) * mult;
+        mult *= 128;
+        if ((b & 0x80) === 0) break;
+      }
+      if (i + len > buf.length || (buf[i - 1] as number) & 0x80) break;
+      const type = (buf[off] as number) >> 4;
+      if (type === 3) {
+        const qos = ((buf[off] as number) >> 1) & 3;
+        const tl = ((buf[i] as number) << 8) | (buf[i + 1] as number);
+        this.published++;
+        if (qos > 0) acks.push(0x40, 2, buf[i + 2 + tl] as number, buf[i + 3 + tl] as number);
+        this.onPublish?.(buf.subarray(i + 2 + tl + (qos > 0 ? 2 : 0), i + len));
+      } else if (type === 4) {
+        this.acked++;
+        this.onAck?.();
+      } else if (type === 2 || type === 9) {
+        this.waiters.shift()?.();
+      }
+      off = i + len;
+    }
+    this.rest = buf.slice(off);
+    if (acks.length > 0) this.write(Uint8Array.from(acks));
+  }
+  close(): void {
+    this.socket.end();
+  }
+}
+
+async function subscribe(c: RawClient, filter: string, qos: number): Promise<void> {
+  c.write(subscribeFrame(filter, qos));
+  await c.next();
+}
+
+/** Publishes as fast as the socket takes it, 100 frames per write, until told to stop. */
+function flood(c: RawClient, frame: Uint8Array, until: () => boolean): void {
+  const batch = new Uint8Array(frame.length * 100);
+  for (let i = 0; i < 100; i++) batch.set(frame, i * frame.length);
+  const pump = (): void => {
+    for (let n = 0; n < 64 && !until(); n++) if (!c.write(batch)) return; // resumes on drain
+    if (!until()) setImmediate(pump);
+  };
+  c.onDrain = pump;
+  pump();
+}
+
+async function measure(seconds: number, count: () => number): Promise<number> {
+  await Bun.sleep(300); // warm-up
+  const start = count();
+  const t0 = performance.now();
+  await Bun.sleep(seconds * 1000);
+  return ((count() - start) * 1000) / (performance.now() - t0);
+}
+
+async function fanIn(port: number, tag: string): Promise<number> {
+  const sub = await RawClient.open(port, `${tag}-fi-sub`);
+  await subscribe(sub, "bench/in", 0);
+  const pubs = await Promise.all(
+    Array.from({ length: 8 }, (_, i) => RawClient.open(port, `${tag}-fi-p${i}`)),
+  );
+  let stop = false;
+  for (const p of pubs) flood(p, publishFrame("bench/in", 0, 0), () => stop);
+  const rate = await measure(SECONDS, () => sub.published);
+  stop = true;
+  for (const c of [sub, ...pubs]) c.close();
+  return rate;
+}
+
+async function fanOut(port: number, tag: string): Promise<number> {
+  const subs = await Promise.all(
+    Array.from({ length: 50 }, (_, i) => RawClient.open(port, `${tag}-fo-s${i}`)),
+  );
+  for (const s of subs) await subscribe(s, "bench/out", 0);
+  const pub = await RawClient.open(port, `${tag}-fo-pub`);
+  let stop = false;
+  flood(pub, publishFrame("bench/out", 0, 0), () => stop);
+  const rate = await measure(SECONDS, () => subs.reduce((n, s) => n + s.published, 0));
+  stop = true;
+  for (const c of [pub, ...subs]) c.close();
+  return rate;
+}
+
+/** 8 QoS 1 publishers, each with up to 200 unacknowledged, into a persistent QoS 1 subscriber. */
+async function qos1FanIn(port: number, tag: string): Promise<number> {
+  const sub = await RawClient.open(port, `${tag}-q1-sub`, false);
+  await subscribe(sub, "bench/q1", 1);
+  const pubs = await Promise.all(
+    Array.from({ length: 8 }, (_, i) => RawClient.open(port, `${tag}-q1-p${i}`)),
+  );
+  let stop = false;
+  for (const p of pubs) {
+    let id = 0;
+    let sent = 0;
+    const send = (): void => {
+      const frames: Uint8Array[] = [];
+      while (!stop && sent - p.acked < 200) {
+        id = id === 65535 ? 1 : id + 1;
+        frames.push(publishFrame("bench/q1", 1, id));
+        sent++;
+      }
+      if (frames.length > 0) p.write(Buffer.concat(frames));
+    };
+    p.onAck = () => {
+      if (sent - p.acked <= 100) send();
+    };
+    send();
+  }
+  const rate = await measure(SECONDS, () => sub.published);
+  stop = true;
+  await Bun.sleep(200);
+  for (const c of [sub, ...pubs]) c.close();
+  return rate;
+}
+
+async function pingPong(port: number, tag: string, qos: number): Promise<[number, number]> {
+  const c = await RawClient.open(port, `${tag}-pp${qos}`);
+  await subscribe(c, `bench/pp${qos}`, qos);
+  const samples: number[] = [];
+  const frame = publishFrame(`bench/pp${qos}`, qos, 1);
+  const end = performance.now() + SECONDS * 1000;
+  while (performance.now() < end) {
+    const t0 = performance.now();
+    await new Promise<void>((resolve) => {
+      c.onPublish = () => resolve();
+      c.write(frame);
+    });
+    samples.push(performance.now() - t0);
+  }
+  c.close();
+  samples.sort((a, b) => a - b);
+  const q = (p: number) => (samples[Math.floor(samples.length * p)] ?? 0) * 1000;
+  return [q(0.5), q(0.99)];
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function startOurs(dir: string): Promise<{ port: number; stop(): void }> {
+  const proc = Bun.spawn([process.execPath, join(import.meta.dir, "../fixtures/hub/bench-server.ts"), dir], {
+    stdout: "pipe",
+    stderr: "inherit",
+  });
+  const reader = proc.stdout.getReader();
+  let text = "";
+  while (!/port=(\d+)/.test(text)) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error("bench server exited");
+    text += new TextDecoder().decode(value);
+  }
+  return { port: Number(/port=(\d+)/.exec(text)?.[1]), stop: () => proc.kill() };
+}
+
+async function startMosquitto(dir: string): Promise<{ port: number; stop(): void }> {
+  const port = await freePort();
+  const conf = join(dir, "mosquitto.conf");
+  writeFileSync(
+    conf,
+    `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location ${dir}/\nmax_queued_messages 100000\nmax_inflight_messages 1000\n`,
+  );
+  const proc = Bun.spawn(["mosquitto", "-c", conf], { stdout: "ignore", stderr: "ignore" });
+  for (;;) {
+    try {
+      (await RawClient.open(port, "probe")).close();
+      break;
+    } catch {
+      await Bun.sleep(20);
+    }
+  }
+  return { port, stop: () => proc.kill() };
+}
+
+const dir = mkdtempSync(join(tmpdir(), "hub-bench-"));
+const ours = await startOurs(join(dir, "hub"));
+const mosq = await startMosquitto(dir);
+type Row = [string, number, number, "higher" | "lower", string];
+const rows: Row[] = [];
+try {
+  const both = async (
+    name: string,
+    unit: string,
+    better: "higher" | "lower",
+    f: (port: number, tag: string) => Promise<number>,
+  ) => {
+    const a = await f(ours.port, "oe");
+    const b = await f(mosq.port, "mq");
+    rows.push([name, a, b, better, unit]);
+  };
+  await both("qos0 fan-in 8→1", "msg/s", "higher", fanIn);
+  await both("qos0 fan-out 1→50", "deliveries/s", "higher", fanOut);
+  await both("qos1 fan-in 8→1, persistent", "msg/s", "higher", qos1FanIn);
+  for (const qos of [0, 1]) {
+    const a = await pingPong(ours.port, "oe", qos);
+    const b = await pingPong(mosq.port, "mq", qos);
+    rows.push([`ping-pong qos${qos} p50`, a[0], b[0], "lower", "µs"]);
+    rows.push([`ping-pong qos${qos} p99`, a[1], b[1], "lower", "µs"]);
+  }
+} finally {
+  ours.stop();
+  mosq.stop();
+  rmSync(dir, { recursive: true, force: true });
+}
+
+const fmt = (n: number) => (n >= 100 ? Math.round(n).toLocaleString("en-US") : n.toFixed(1));
+console.log(`\nhub vs mosquitto (${SECONDS}s per scenario; ratio > 1 means the hub is better)\n`);
+console.log(
+  `${"scenario".padEnd(32)}${"hub".padStart(14)}${"mosquitto".padStart(14)}${"ratio".padStart(8)}  unit`,
+);
+for (const [name, a, b, better, unit] of rows) {
+  const ratio = better === "higher" ? a / b : b / a;
+  console.log(
+    `${name.padEnd(32)}${fmt(a).padStart(14)}${fmt(b).padStart(14)}${ratio.toFixed(2).padStart(8)}  ${unit}`,
+  );
+}
+process.exit(0);

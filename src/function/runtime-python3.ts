@@ -1,13 +1,22 @@
 // `openedge module openedge-function-python3`: validates the instance's service.yml, writes the
-// embedded stdlib-only runtime script to a temp file and runs it with the host's python3, forwarding
-// SIGTERM/SIGINT and passing its exit code on.
+// embedded stdlib-only runtime script to a temp file and execs the host's python3 on it (where exec is
+// unavailable it runs it as a child, forwarding SIGTERM/SIGINT and passing its exit code on).
 
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import {
+  accessSync,
+  existsSync,
+  constants as fsConstants,
+  mkdirSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { constants, tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import type { ModuleRunContext } from "../cli/module-runners.ts";
 import { errorMessage, OpenEdgeError } from "../lib/errors.ts";
+import { execReplace } from "./exec-replace.ts";
 import { ADDRESS_ENV, socketPathOf } from "./protocol.ts";
 import { loadRuntimeConfig, type RuntimeConfig } from "./runtime-config.ts";
 import { runtimeLogger } from "./runtime-log.ts";
@@ -50,6 +59,36 @@ export function pythonOf(config: RuntimeConfig, env: Readonly<Record<string, str
   return config.python3 ?? env[PYTHON3_ENV] ?? "python3";
 }
 
+/** The interpreter's absolute path: a path as given (against the instance dir), a name through PATH. */
+export function resolveInterpreter(
+  name: string,
+  cwd: string,
+  env: Readonly<Record<string, string | undefined>>,
+): string {
+  const found = name.includes("/")
+    ? isExecutable(resolve(cwd, name))
+      ? resolve(cwd, name)
+      : null
+    : Bun.which(name, { PATH: env.PATH ?? "/usr/local/bin:/usr/bin:/bin", cwd });
+  if (found === null) {
+    throw new OpenEdgeError(
+      "ERR_CONFIG",
+      `python3 interpreter "${name}" not found (set runtime.python3 in service.yml or ${PYTHON3_ENV})`,
+      { details: { python3: name } },
+    );
+  }
+  return found;
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, fsConstants.X_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
 function spawnPython(argv: string[], cwd: string, env: Record<string, string | undefined>) {
   try {
     return Bun.spawn(argv, { cwd, env, stdio: ["ignore", "inherit", "inherit"] });
@@ -77,7 +116,11 @@ export async function runPython3Runtime(run: ModuleRunContext): Promise<number> 
     const socket = socketPathOf(address, cwd);
     const script = writeRuntimeScript();
     // -u: unbuffered output, so log lines reach the instance log at once; -B: no .pyc beside user code
-    const argv = [pythonOf(config, env), "-u", "-B", script, scriptConfig(config, socket)];
+    const python = resolveInterpreter(pythonOf(config, env), cwd, env);
+    const argv = [python, "-u", "-B", script, scriptConfig(config, socket)];
+    // become the interpreter (returns only if that is impossible here), else run it as a child
+    const why = execReplace(python, argv, env);
+    log.debug("function_exec_unavailable", { reason: why });
     child = spawnPython(argv, cwd, { ...env });
   } catch (error) {
     log.error("function_runtime_start_failed", { runtime: "python3", error: errorMessage(error) });

@@ -86,7 +86,11 @@ test("a dynamic instance of a python3 function service serves calls on the socke
   expect(outcome.ok).toBe(true);
   expect(JSON.parse(Buffer.from((outcome.ok && outcome.payload) || []).toString()).event).toEqual({ hi: 1 });
   client.close();
-  expect(instanceLog(wd, "fnpy", "fnpy.echo.0")).toContain("function_runtime_ready");
+  await until(
+    "the ready line in the instance log",
+    () => instanceLog(wd, "fnpy", "fnpy.echo.0"),
+    (log) => log.includes("function_runtime_ready"),
+  );
 
   expect((await api.call("PUT", "/v1/services/fnpy/instances/fnpy.echo.0/stop")).status).toBe(200);
   await api.instancesUntil("fnpy", "the instance gone", (i) => i.length === 0);
@@ -95,7 +99,11 @@ test("a dynamic instance of a python3 function service serves calls on the socke
     () => existsSync(socket),
     (exists) => !exists,
   );
-  expect(instanceLog(wd, "fnpy", "fnpy.echo.0")).toContain("function_runtime_stopping");
+  await until(
+    "the stopping line in the instance log",
+    () => instanceLog(wd, "fnpy", "fnpy.echo.0"),
+    (log) => log.includes("function_runtime_stopping"),
+  );
   await stopCleanly(master, wd);
 });
 

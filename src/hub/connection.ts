@@ -10,14 +10,16 @@ import { FrameReader } from "./frame-reader.ts";
 import { dispatch } from "./handlers/index.ts";
 import { encodeUtf8, OutBuffer, PUBREL } from "./out-buffer.ts";
 import { ProtocolError } from "./protocol-error.ts";
-import type { HubMessage, Session, SessionLink } from "./session.ts";
+import type { Holdable, HubMessage, Session, SessionLink } from "./session.ts";
 
 /** Bytes of one turn held for a client before new deliveries wait in its session queue. */
 const TURN_BYTES_BOUND = 1 << 20;
 
 export type ConnectionState = "new" | "connecting" | "open" | "closed";
 
-export class Connection implements ConnectionSink, SessionLink, Flushable {
+const NOTHING = new Uint8Array(0);
+
+export class Connection implements ConnectionSink, SessionLink, Flushable, Holdable {
   state: ConnectionState = "new";
   clientId = "";
   session: Session | null = null;
@@ -31,6 +33,8 @@ export class Connection implements ConnectionSink, SessionLink, Flushable {
   private keepaliveMs = 0;
   private lastSeen: number;
   private keepaliveTimer: TimerHandle | null = null;
+  /** Subscribers backed up by this client's messages: while any, its transport is not read. */
+  private holds = 0;
 
   constructor(
     readonly transport: ClientTransport,
@@ -52,10 +56,15 @@ export class Connection implements ConnectionSink, SessionLink, Flushable {
       this.held.push(bytes.slice());
       return;
     }
+    // Held: bytes read before the pause took effect wait, unparsed, for `release`.
+    if (this.holds > 0) {
+      this.reader.keep(bytes);
+      return;
+    }
     try {
       this.reader.feed(bytes, (frame, bodyStart) => {
         dispatch(this, frame, bodyStart);
-        return this.state !== "closed" && this.state !== "connecting";
+        return this.state !== "closed" && this.state !== "connecting" && this.holds === 0;
       });
       if ((this.state as ConnectionState) === "connecting" && this.reader.buffered > 0)
         this.held.push(this.reader.takeRest());
@@ -102,6 +111,25 @@ export class Connection implements ConnectionSink, SessionLink, Flushable {
   /** Another connection took over this client id [MQTT-3.1.4-2]. */
   close(reason: string): void {
     this.terminate(true, reason);
+  }
+
+  // ---- Holdable ----
+
+  hold(): boolean {
+    if (this.state !== "open" || this.transport.pause === undefined) return false;
+    if (this.holds++ === 0) this.transport.pause();
+    return true;
+  }
+
+  release(): void {
+    if (this.holds === 0 || --this.holds > 0 || this.state === "closed") return;
+    this.transport.resume?.();
+    // Frames read before the pause: parse them after this turn (the releasing code is mid-pump).
+    if (this.reader.buffered > 0) queueMicrotask(() => this.resumeReading());
+  }
+
+  private resumeReading(): void {
+    if (this.holds === 0 && this.state === "open" && this.reader.buffered > 0) this.data(NOTHING);
   }
 
   // ---- used by handlers ----

@@ -6,7 +6,7 @@ import type { Logger } from "../log/index.ts";
 import type { Authenticator, HubLimits, Principal } from "./contracts.ts";
 import type { SlowPathDecoder } from "./packets.ts";
 import type { HubPersistence } from "./persistence.ts";
-import type { HubMessage, Session, SessionLink } from "./session.ts";
+import type { Holdable, HubMessage, Session, SessionLink } from "./session.ts";
 import type { HubStats } from "./stats.ts";
 
 export interface PublishOrigin {
@@ -37,8 +37,11 @@ export interface HubContext {
   unsubscribe(session: Session, filter: string): void;
   /** Delivers retained messages matching `filter` to a new subscription [MQTT-3.3.1-6]. */
   sendRetained(session: Session, filter: string, qos: 0 | 1 | 2): void;
-  /** Routes an authorised message to retained storage, subscribers and routes. */
-  publish(msg: HubMessage): void;
+  /**
+   * Routes an authorised message to retained storage, subscribers and routes; `from` (the network
+   * publisher) is held back while a subscriber it feeds is backed up.
+   */
+  publish(msg: HubMessage, from?: Holdable): void;
   /** May this principal publish here? (`$SYS` is the hub's own.) */
   canPublish(principal: Principal, topic: string): boolean;
   /** A connection is gone (whatever its state), for connection counting. */

@@ -15,6 +15,13 @@ export interface ClientTransport {
    * is reached and the core should stop feeding this client until `drained`). Never blocks.
    */
   write(bytes: Uint8Array): boolean;
+  /**
+   * Stops / restarts reading from the peer (TCP backpressure to a publisher while a subscriber it
+   * feeds is backed up). Optional: a transport without them is never paused, and a backed-up
+   * subscriber's queue fills and drops instead. Bytes already read may still arrive after `pause`.
+   */
+  pause?(): void;
+  resume?(): void;
   /** Bytes queued and not yet taken by the OS. */
   readonly buffered: number;
   /** Ends the connection (flushing what is queued when possible). */

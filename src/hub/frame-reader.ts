@@ -23,6 +23,18 @@ export class FrameReader {
     return rest;
   }
 
+  /** Keeps a chunk unparsed behind what is held (the caller is not reading now); `feed` takes it up. */
+  keep(chunk: Uint8Array): void {
+    if (this.pending === null) {
+      this.pending = chunk.slice();
+      return;
+    }
+    const joined = new Uint8Array(this.pending.length + chunk.length);
+    joined.set(this.pending, 0);
+    joined.set(chunk, this.pending.length);
+    this.pending = joined;
+  }
+
   feed(chunk: Uint8Array, sink: FrameSink): void {
     let buf = chunk;
     // Joined bytes are already ours: frames can be subarrays of them instead of copies.

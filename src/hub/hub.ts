@@ -20,7 +20,7 @@ import { SlowPathDecoder } from "./packets.ts";
 import type { HubPersistence } from "./persistence.ts";
 import { MemoryPersistence } from "./persistence-memory.ts";
 import { RetainTree } from "./retain-tree.ts";
-import { type HubMessage, Session, type SessionEnv } from "./session.ts";
+import { HOLD_QUEUED, type Holdable, type HubMessage, Session, type SessionEnv } from "./session.ts";
 import { type HubStats, type HubStatsSnapshot, newStats } from "./stats.ts";
 import { SysTopics } from "./sys-topics.ts";
 import { TopicTree } from "./topic-tree.ts";
@@ -223,15 +223,16 @@ export class Hub implements HubCore, HubContext {
     }
   }
 
-  publish(msg: HubMessage, depth = 0): void {
+  publish(msg: HubMessage, from?: Holdable, depth = 0): void {
     if (msg.retain) this.storeRetained(msg);
     const targets = this.match(msg.topic);
     for (let i = 0; i < targets.length; i++) {
       const [session, granted] = targets[i] as [Session, number];
       // [MQTT-3.3.5-1] at most the granted QoS; [MQTT-3.3.1-9] RETAIN 0 to existing subscriptions.
       session.deliver(msg, (msg.qos < granted ? msg.qos : granted) as 0 | 1 | 2, false);
+      if (from !== undefined && session.queued >= HOLD_QUEUED) session.congested(from);
     }
-    if (this.routeCount > 0 && depth < ROUTE_DEPTH_MAX) this.applyRoutes(msg, depth);
+    if (this.routeCount > 0 && depth < ROUTE_DEPTH_MAX) this.applyRoutes(msg, from, depth);
   }
 
   canPublish(principal: Principal, topic: string): boolean {
@@ -309,10 +310,10 @@ export class Hub implements HubCore, HubContext {
     this.persistence.setRetained(msg.topic, stored);
   }
 
-  private applyRoutes(msg: HubMessage, depth: number): void {
+  private applyRoutes(msg: HubMessage, from: Holdable | undefined, depth: number): void {
     for (const [route, sourceQos] of this.routes.match(msg.topic)) {
       const qos = Math.min(msg.qos, sourceQos, route.target.qos) as 0 | 1 | 2;
-      this.publish({ topic: route.target.topic, payload: msg.payload, qos, retain: false }, depth + 1);
+      this.publish({ topic: route.target.topic, payload: msg.payload, qos, retain: false }, from, depth + 1);
     }
   }
 

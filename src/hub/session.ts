@@ -34,6 +34,22 @@ export interface SessionLink {
   close(reason: string): void;
 }
 
+/** A publisher whose reading can be paused while a subscriber it feeds is backed up. */
+export interface Holdable {
+  /** Stops reading from this publisher (TCP backpressure); false when its transport cannot pause. */
+  hold(): boolean;
+  /** One hold fewer; reading resumes when none is left. */
+  release(): void;
+}
+
+/** Queued messages above which a connected session holds the publishers feeding it... */
+export const HOLD_QUEUED = 1000;
+/** ...until its queue is back under this. */
+const RELEASE_QUEUED = 250;
+/** A session that holds publishers this long without relief is stalled: it stops holding them, its
+ * queue fills and further messages are dropped (counted) — one stuck client does not stop the rest. */
+export const STALL_MS = 2000;
+
 export interface SessionEnv {
   limits: HubLimits;
   persistence: HubPersistence;
@@ -51,6 +67,9 @@ export class Session {
   private nextSeq = 1;
   private nextPacketId = 1;
   private retryTimer: TimerHandle | null = null;
+  private holders: Holdable[] = [];
+  private stallTimer: TimerHandle | null = null;
+  private stalled = false;
 
   constructor(
     readonly clientId: string,
@@ -100,6 +119,25 @@ export class Session {
     return true;
   }
 
+  /**
+   * A message from `publisher` went into this session's queue: past HOLD_QUEUED, the publisher stops
+   * being read until the queue drains (backpressure instead of drops), unless this session stalled.
+   */
+  congested(publisher: Holdable): void {
+    if (this.queued < HOLD_QUEUED || this.link === null || this.stalled) return;
+    if ((this.link as unknown) === publisher) return; // its own acks are in the bytes we would stop reading
+    if (this.holders.includes(publisher) || !publisher.hold()) return;
+    this.holders.push(publisher);
+    this.env.stats.publishersHeld++;
+    this.stallTimer ??= this.env.clock.setTimeout(() => {
+      this.stallTimer = null;
+      if (this.holders.length === 0) return;
+      this.stalled = true;
+      this.env.stats.stalledClients++;
+      this.releaseHolders();
+    }, STALL_MS);
+  }
+
   /** Sends queued messages while the link and the in-flight window allow. */
   pump(): void {
     const link = this.link;
@@ -117,6 +155,18 @@ export class Session {
       this.queue = this.queue.slice(this.head);
       this.head = 0;
     }
+    if (this.queued <= RELEASE_QUEUED) {
+      this.stalled = false;
+      if (this.holders.length > 0) this.releaseHolders();
+    }
+  }
+
+  private releaseHolders(): void {
+    const holders = this.holders;
+    this.holders = [];
+    this.stallTimer?.cancel();
+    this.stallTimer = null;
+    for (const h of holders) h.release();
   }
 
   /** A client connected to this session: unacknowledged messages go again first [MQTT-4.4.0-1]. */
@@ -129,6 +179,8 @@ export class Session {
 
   detach(): void {
     this.link = null;
+    this.stalled = false;
+    this.releaseHolders();
     this.retryTimer?.cancel();
     this.retryTimer = null;
     // QoS 0 messages waiting behind a slow link are not kept for an offline session.

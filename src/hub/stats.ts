@@ -9,6 +9,10 @@ export interface HubStats {
   dropped: number;
   /** PUBLISHes refused by permissions (or to `$SYS`). */
   publishDenied: number;
+  /** Times a publisher's reading was paused because a subscriber it feeds was backed up. */
+  publishersHeld: number;
+  /** Subscribers that stayed backed up past the stall deadline (their publishers were let go). */
+  stalledClients: number;
   connectionsRefused: number;
 }
 
@@ -20,6 +24,8 @@ export function newStats(): HubStats {
     bytesSent: 0,
     dropped: 0,
     publishDenied: 0,
+    publishersHeld: 0,
+    stalledClients: 0,
     connectionsRefused: 0,
   };
 }

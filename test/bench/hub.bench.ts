@@ -10,6 +10,9 @@ import { join } from "node:path";
 import type { Socket } from "bun";
 
 const SECONDS = Number(process.env.HUB_BENCH_SECONDS ?? 3);
+/** HUB_BENCH_ONLY=fanin,qos1 runs only those scenarios. */
+const ONLY = process.env.HUB_BENCH_ONLY?.split(",");
+const selected = (name: string): boolean => ONLY === undefined || ONLY.includes(name);
 const PAYLOAD = new Uint8Array(64).fill(0x61);
 const enc = new TextEncoder();
 
@@ -248,7 +251,9 @@ async function freePort(): Promise<number> {
 }
 
 async function startOurs(dir: string): Promise<{ port: number; stop(): void }> {
-  const proc = Bun.spawn([process.execPath, join(import.meta.dir, "../fixtures/hub/bench-server.ts"), dir], {
+  const server = process.env.HUB_BENCH_SERVER ?? join(import.meta.dir, "../fixtures/hub/bench-server.ts");
+  const flags = (process.env.HUB_BENCH_BUN_FLAGS ?? "").split(" ").filter((f) => f !== "");
+  const proc = Bun.spawn([process.execPath, ...flags, server, dir], {
     stdout: "pipe",
     stderr: "inherit",
   });
@@ -259,7 +264,7 @@ async function startOurs(dir: string): Promise<{ port: number; stop(): void }> {
     if (done) throw new Error("bench server exited");
     text += new TextDecoder().decode(value);
   }
-  return { port: Number(/port=(\d+)/.exec(text)?.[1]), stop: () => proc.kill() };
+  return { port: Number(/port=(\d+)/.exec(text)?.[1]), stop: () => proc.kill("SIGTERM") };
 }
 
 async function startMosquitto(dir: string): Promise<{ port: number; stop(): void }> {
@@ -297,10 +302,10 @@ try {
     const b = await f(mosq.port, "mq");
     rows.push([name, a, b, better, unit]);
   };
-  await both("qos0 fan-in 8→1", "msg/s", "higher", fanIn);
-  await both("qos0 fan-out 1→50", "deliveries/s", "higher", fanOut);
-  await both("qos1 fan-in 8→1, persistent", "msg/s", "higher", qos1FanIn);
-  for (const qos of [0, 1]) {
+  if (selected("fanin")) await both("qos0 fan-in 8→1", "msg/s", "higher", fanIn);
+  if (selected("fanout")) await both("qos0 fan-out 1→50", "deliveries/s", "higher", fanOut);
+  if (selected("qos1")) await both("qos1 fan-in 8→1, persistent", "msg/s", "higher", qos1FanIn);
+  for (const qos of selected("pingpong") ? [0, 1] : []) {
     const a = await pingPong(ours.port, "oe", qos);
     const b = await pingPong(mosq.port, "mq", qos);
     rows.push([`ping-pong qos${qos} p50`, a[0], b[0], "lower", "µs"]);

@@ -28,7 +28,7 @@ export function handlePublish(conn: Connection, frame: Uint8Array, bodyStart: nu
     hub.counters.publishDenied++;
     hub.log.debug("publish_denied", { client_id: conn.clientId, topic: p.topic });
   } else {
-    hub.publish(messageOf(p));
+    hub.publish(messageOf(p), conn);
   }
   acknowledge(conn, p);
 }

@@ -2,6 +2,21 @@
 // the two runtimes (JavaScript/TypeScript in-process, Python 3 via the embedded script).
 
 export {
+  createFunctionManagerFactory,
+  type FunctionManagerDeps,
+  loadManagerConfig,
+  type RunningFunctionManager,
+  startFunctionManager,
+} from "./manager.ts";
+export {
+  type ManagedFunction,
+  type ManagerConfig,
+  parseManagerConfig,
+  type RuleConfig,
+} from "./manager-config.ts";
+export { errorObject, INVOCATION_ERROR, MESSAGE_TOO_LARGE, outputOf } from "./manager-output.ts";
+export { type RuleClient, type RuleDeps, RuleRunner, type RuleStats } from "./manager-rule.ts";
+export {
   type FunctionContext,
   invokeFunction,
   type LoadedFunction,

@@ -17,6 +17,15 @@ export { type ListenerConfig, type ListenerKind, parseListenUrl } from "./config
 export type { PermissionAction, PermissionConfig, PrincipalConfig } from "./config-principals.ts";
 export { isPasswordHash } from "./config-principals.ts";
 export * from "./contracts.ts";
+export { Hub, type HubDeps, type HubRoute } from "./hub.ts";
+export {
+  type DeferredAck,
+  InprocClient,
+  type InprocClientOptions,
+  type InprocHandler,
+  type InprocMessage,
+  type PublishOptions,
+} from "./inproc-client.ts";
 export {
   type RunningListener,
   SocketTransport,
@@ -34,18 +43,10 @@ export {
   startHubModule,
 } from "./module.ts";
 export { buildCoreHub } from "./module-core.ts";
-export { type Route, type RouteEnd, type RouteIssue, routeIssues } from "./routes.ts";
-export { type HubDeps, type HubRoute, Hub } from "./hub.ts";
-export {
-  InprocClient,
-  type InprocClientOptions,
-  type InprocHandler,
-  type InprocMessage,
-  type PublishOptions,
-} from "./inproc-client.ts";
 export type { HubPersistence, OutgoingRow, PersistedSession, PersistedState } from "./persistence.ts";
 export { MemoryPersistence } from "./persistence-memory.ts";
 export { SqlitePersistence, type SqlitePersistenceOptions } from "./persistence-sqlite.ts";
+export { type Route, type RouteEnd, type RouteIssue, routeIssues } from "./routes.ts";
 export type { HubStats, HubStatsSnapshot } from "./stats.ts";
 export { TopicTree } from "./topic-tree.ts";
 export { topicFilterError, topicNameError } from "./topic-validation.ts";

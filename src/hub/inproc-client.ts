@@ -22,7 +22,17 @@ export interface InprocMessage {
   retain: boolean;
 }
 
-export type InprocHandler = (message: InprocMessage) => void | Promise<void>;
+/**
+ * Returned by a handler that acknowledges later: the next message is delivered at once, and this one's
+ * QoS 1/2 acknowledgement waits for `ack` (never sent when `ack` rejects: the hub redelivers it).
+ */
+export interface DeferredAck {
+  readonly ack: Promise<void>;
+}
+
+export type InprocHandler = (
+  message: InprocMessage,
+) => void | DeferredAck | Promise<void> | Promise<DeferredAck>;
 
 export interface PublishOptions {
   qos?: 0 | 1 | 2;
@@ -133,10 +143,12 @@ export class InprocClient implements SessionLink {
         qos: d.qos,
         retain: d.retain,
       };
+      const deferred: Promise<void>[] = [];
       for (const [filter, handler] of this.handlers) {
         if (!filterMatches(filter, d.msg.topic)) continue;
         try {
-          await handler(message);
+          const later = await handler(message);
+          if (later) deferred.push(later.ack);
         } catch (err) {
           this.hub.log.warn("inproc_handler_failed", {
             client_id: this.clientId,
@@ -146,11 +158,28 @@ export class InprocClient implements SessionLink {
         }
       }
       if (this.closed) break;
-      if (d.qos === 1) this.session.puback(d.packetId);
-      else if (d.qos === 2 && this.session.pubrec(d.packetId)) this.session.pubcomp(d.packetId);
+      if (deferred.length === 0) this.acknowledge(d);
+      else {
+        Promise.all(deferred).then(
+          () => {
+            if (!this.closed) this.acknowledge(d);
+          },
+          (err: unknown) =>
+            this.hub.log.debug("inproc_ack_withheld", {
+              client_id: this.clientId,
+              topic: d.msg.topic,
+              error: err,
+            }),
+        );
+      }
     }
     this.pending = [];
     this.draining = false;
+  }
+
+  private acknowledge(d: Delivery): void {
+    if (d.qos === 1) this.session.puback(d.packetId);
+    else if (d.qos === 2 && this.session.pubrec(d.packetId)) this.session.pubcomp(d.packetId);
   }
 
   private assertOpen(): void {

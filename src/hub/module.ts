@@ -11,6 +11,7 @@ import type { BuiltinContext, BuiltinFactory, InprocService } from "../master/bu
 import { PrincipalAuthenticator } from "./auth.ts";
 import { type HubConfig, loadHubConfig } from "./config.ts";
 import type { Authenticator, HubCore } from "./contracts.ts";
+import type { InprocClient, InprocClientOptions } from "./inproc-client.ts";
 import { type RunningListener, startListeners } from "./listeners/index.ts";
 
 export const CONFIG_MOUNT = "etc/openedge";
@@ -20,6 +21,8 @@ export interface HubInstance extends HubCore {
   start(): void | Promise<void>;
   close(): void | Promise<void>;
   stats(): object;
+  /** An in-process client (other built-ins' way in); absent on cores without one. */
+  client?(options: InprocClientOptions): InprocClient;
 }
 
 export interface BuildHubOptions {
@@ -53,6 +56,8 @@ export interface RunningHub extends InprocService {
   readonly config: HubConfig;
   readonly listeners: readonly RunningListener[];
   readonly storageDir: string;
+  /** An in-process client of this hub, for other built-ins (the function manager). */
+  client(options: InprocClientOptions): InprocClient;
 }
 
 /** The built-in factory the master's catalog lists for `openedge-hub`. */
@@ -106,6 +111,11 @@ export async function startHubModule(options: HubModuleOptions): Promise<Running
     config,
     listeners,
     storageDir,
+    client: (clientOptions) => {
+      if (hub.client === undefined)
+        throw new OpenEdgeError("ERR_INTERNAL", "this hub core has no in-process clients");
+      return hub.client(clientOptions);
+    },
     stop: () => {
       stopping ??= stopHub(hub, listeners, config.shutdown.timeoutMs, log);
       return stopping;

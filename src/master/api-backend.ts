@@ -3,18 +3,10 @@
 import { createServer } from "node:net";
 import type { ApiBackend, LogsRequest, UpdateRequest } from "../api/index.ts";
 import type { Supervisor } from "../engine/index.ts";
-import { OpenEdgeError } from "../lib/errors.ts";
 import type { ApplicationRunner } from "./application-runner.ts";
 import { serviceLogs } from "./instance-logs.ts";
 import { renderMetrics } from "./metrics.ts";
 import type { Updater } from "./updater.ts";
-
-/** Start-body keys that identify the caller: a service may not forge them for an instance it starts. */
-const PROTECTED_ENV = new Set([
-  "OPENEDGE_SERVICE_NAME",
-  "OPENEDGE_SERVICE_TOKEN",
-  "OPENEDGE_SERVICE_INSTANCE_NAME",
-]);
 
 export interface BackendDeps {
   runner: ApplicationRunner;
@@ -53,21 +45,12 @@ export class MasterApiBackend implements ApiBackend {
     return availablePort();
   }
 
-  async startInstance(service: string, instance: string, env: Record<string, string>): Promise<void> {
-    this.engineService(service);
-    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/.test(instance)) {
-      throw new OpenEdgeError(
-        "ERR_BAD_REQUEST",
-        `instance name "${instance}": must match ^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$`,
-      );
-    }
-    const dynamic = Object.fromEntries(Object.entries(env).filter(([k]) => !PROTECTED_ENV.has(k)));
-    await this.deps.supervisor.startInstance(service, instance, dynamic);
+  startInstance(service: string, instance: string, env: Record<string, string>): Promise<void> {
+    return this.deps.runner.startInstance(service, instance, env);
   }
 
-  async stopInstance(service: string, instance: string): Promise<void> {
-    this.engineService(service);
-    await this.deps.supervisor.stopInstance(service, instance);
+  stopInstance(service: string, instance: string): Promise<void> {
+    return this.deps.runner.stopInstance(service, instance);
   }
 
   async report(service: string, instance: string, stats: Record<string, unknown>): Promise<void> {
@@ -80,20 +63,5 @@ export class MasterApiBackend implements ApiBackend {
 
   async metrics(): Promise<string> {
     return renderMetrics(await this.deps.inspect(), this.deps.busStats?.());
-  }
-
-  private engineService(service: string): void {
-    const state = this.deps.runner.state(service);
-    if (state === undefined) {
-      throw new OpenEdgeError("ERR_NOT_FOUND", `service "${service}" is not running`, {
-        details: { service },
-      });
-    }
-    if (state.kind !== "engine") {
-      throw new OpenEdgeError(
-        "ERR_BAD_REQUEST",
-        `service "${service}" has no instances to start or stop (${state.kind})`,
-      );
-    }
   }
 }

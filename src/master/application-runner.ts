@@ -5,11 +5,16 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { TokenStore } from "../api/index.ts";
-import type { ApplicationConfig, OpenEdgeConfig, ServiceConfig } from "../config/index.ts";
+import type { ApplicationConfig, BuiltinName, OpenEdgeConfig, ServiceConfig } from "../config/index.ts";
 import type { Supervisor } from "../engine/index.ts";
 import { errorMessage, OpenEdgeError } from "../lib/errors.ts";
 import type { Logger } from "../log/index.ts";
-import { type BuiltinCatalog, type InprocService, placementOf } from "./builtin-host.ts";
+import {
+  type BuiltinCatalog,
+  type DynamicInstances,
+  type InprocService,
+  placementOf,
+} from "./builtin-host.ts";
 import { toServiceSpec } from "./service-spec.ts";
 import { systemEnv } from "./system-env.ts";
 
@@ -24,8 +29,16 @@ export interface RunnerDeps {
 
 type ServiceState =
   | { kind: "engine" }
-  | { kind: "inproc"; handle: InprocService }
+  | { kind: "inproc"; handle: InprocService; image: BuiltinName }
   | { kind: "failed"; reason: string };
+
+/** Start-body keys that identify the caller: a service may not forge them for an instance it starts. */
+const PROTECTED_ENV = new Set([
+  "OPENEDGE_SERVICE_NAME",
+  "OPENEDGE_SERVICE_TOKEN",
+  "OPENEDGE_SERVICE_INSTANCE_NAME",
+]);
+const INSTANCE_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
 
 export const EMPTY_APPLICATION: ApplicationConfig = { version: "", services: [], volumes: [] };
 
@@ -92,6 +105,50 @@ export class ApplicationRunner {
     byInstance.set(instance, { ...byInstance.get(instance), ...stats });
   }
 
+  /**
+   * Starts (or replaces) a dynamic instance of a running engine service: its system env (token,
+   * OPENEDGE_*) plus the keys of `env`, except those that name the caller. The API's start and the
+   * built-ins' `instances` both come here.
+   */
+  async startInstance(service: string, instance: string, env: Record<string, string>): Promise<void> {
+    this.engineService(service);
+    if (!INSTANCE_NAME.test(instance)) {
+      throw new OpenEdgeError(
+        "ERR_BAD_REQUEST",
+        `instance name "${instance}": must match ${INSTANCE_NAME.source}`,
+      );
+    }
+    const dynamic = Object.fromEntries(Object.entries(env).filter(([k]) => !PROTECTED_ENV.has(k)));
+    await this.deps.supervisor.startInstance(service, instance, dynamic);
+  }
+
+  async stopInstance(service: string, instance: string): Promise<void> {
+    this.engineService(service);
+    await this.deps.supervisor.stopInstance(service, instance);
+  }
+
+  /** The running in-process built-in of that image, the first in list order. */
+  builtin(image: BuiltinName): InprocService | undefined {
+    for (const state of this.states.values())
+      if (state.kind === "inproc" && state.image === image) return state.handle;
+    return undefined;
+  }
+
+  private engineService(service: string): void {
+    const state = this.states.get(service);
+    if (state === undefined) {
+      throw new OpenEdgeError("ERR_NOT_FOUND", `service "${service}" is not running`, {
+        details: { service },
+      });
+    }
+    if (state.kind !== "engine") {
+      throw new OpenEdgeError(
+        "ERR_BAD_REQUEST",
+        `service "${service}" has no instances to start or stop (${state.kind})`,
+      );
+    }
+  }
+
   reported(service: string, instance: string): Record<string, unknown> | undefined {
     return this.reports.get(service)?.get(instance);
   }
@@ -131,12 +188,19 @@ export class ApplicationRunner {
       const volume = app.volumes.find((v) => v.name === m.name);
       if (volume) mounts[m.path] = volume.hostPath;
     }
+    const instances: DynamicInstances = {
+      start: (s, i, env) => this.startInstance(s, i, env),
+      stop: (s, i) => this.stopInstance(s, i),
+    };
     const handle = await factory({
       service,
       mounts,
       log: this.deps.log.child({ module: builtin, service: service.name }),
+      application: app,
+      builtin: (image) => this.builtin(image),
+      instances,
     });
-    this.states.set(service.name, { kind: "inproc", handle });
+    this.states.set(service.name, { kind: "inproc", handle, image: service.builtin ?? "openedge-hub" });
     this.log.info("builtin_started", {
       service: service.name,
       image: service.image,

@@ -2,7 +2,7 @@
 // of this same executable (`openedge module <name>`) under the engine; the other built-ins run inside
 // the master as beehive modules, provided by factories listed explicitly when the master is assembled.
 
-import type { BuiltinName, ServiceConfig } from "../config/index.ts";
+import type { ApplicationConfig, BuiltinName, ServiceConfig } from "../config/index.ts";
 import type { Logger } from "../log/index.ts";
 
 /** Built-ins that are always separate processes: each instance serves one function's invocations. */
@@ -25,11 +25,23 @@ export interface InprocService {
   inspect?(): Record<string, unknown>;
 }
 
+/** Dynamic instances of the application's engine services, started as `PUT …/instances/{i}/start` does. */
+export interface DynamicInstances {
+  /** `env` adds keys (such as OPENEDGE_SERVICE_INSTANCE_ADDRESS) to the instance's system env. */
+  start(service: string, instance: string, env: Record<string, string>): Promise<void>;
+  stop(service: string, instance: string): Promise<void>;
+}
+
 export interface BuiltinContext {
   service: ServiceConfig;
   /** Absolute host paths of the service's mounts, by mount path (`etc/openedge` → its service.yml). */
   mounts: Record<string, string>;
   log: Logger;
+  /** The application this service belongs to (to check the services its config names). */
+  application: ApplicationConfig;
+  /** A running in-process built-in of the application by image (started before this one), if any. */
+  builtin(image: BuiltinName): InprocService | undefined;
+  instances: DynamicInstances;
 }
 
 export type BuiltinFactory = (ctx: BuiltinContext) => Promise<InprocService>;

@@ -21,6 +21,9 @@ export class FakeTransport implements ClientTransport {
   closeReason: string | undefined;
   accepting = true;
   buffered = 0;
+  /** Absent unless a test installs them: a transport that cannot pause is never held. */
+  pause?: () => void;
+  resume?: () => void;
   write(bytes: Uint8Array): boolean {
     this.chunks.push(bytes.slice());
     return this.accepting;

@@ -3,7 +3,7 @@
 // that publish is accepted. At most `limit` messages are in flight; past that the subscription waits.
 
 import { randomUUID } from "node:crypto";
-import type { DeferredAck, InprocHandler, InprocMessage, PublishOptions } from "../hub/index.ts";
+import type { InprocHandler, InprocMessage, PublishOptions } from "../hub/index.ts";
 import type { Clock } from "../lib/clock.ts";
 import { errorMessage, OpenEdgeError } from "../lib/errors.ts";
 import type { Logger } from "../log/index.ts";
@@ -78,7 +78,7 @@ export class RuleRunner {
     for (const wake of this.slotWaiters.splice(0)) wake();
   }
 
-  private async onMessage(message: InprocMessage): Promise<DeferredAck> {
+  private async onMessage(message: InprocMessage): Promise<{ ack: Promise<void> }> {
     this.counters.received++;
     await this.takeSlot(); // backpressure: the hub delivers nothing more to this client meanwhile
     let done: Promise<void>;

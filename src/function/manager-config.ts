@@ -84,7 +84,8 @@ function readFunction(r: MapReader): ManagedFunction {
   const messageMaxBytes = r.object("message", (m) =>
     m.object("length", (l) => l.size("max", DEFAULT_MESSAGE_MAX)),
   );
-  const timeoutMs = r.duration("timeout", instanceTimeout ?? DEFAULT_FUNCTION_TIMEOUT_MS);
+  // a number fallback would read as seconds: pick among milliseconds here
+  const timeoutMs = r.duration("timeout", undefined) ?? instanceTimeout ?? DEFAULT_FUNCTION_TIMEOUT_MS;
   return {
     name,
     service,

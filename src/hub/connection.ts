@@ -29,7 +29,8 @@ export class Connection implements ConnectionSink, SessionLink, Flushable, Holda
   private readonly reader: FrameReader;
   private blocked = false;
   private dirty = false;
-  private held: Uint8Array[] = [];
+  /** Bytes that arrived while CONNECT was being authenticated (allocated only then). */
+  private held: Uint8Array[] | null = null;
   private keepaliveMs = 0;
   private lastSeen: number;
   private keepaliveTimer: TimerHandle | null = null;
@@ -53,7 +54,7 @@ export class Connection implements ConnectionSink, SessionLink, Flushable, Holda
     this.lastSeen = this.hub.clock.monotonic();
     // While the authenticator answers, later packets wait in arrival order.
     if (this.state === "connecting") {
-      this.held.push(bytes.slice());
+      (this.held ??= []).push(bytes.slice());
       return;
     }
     // Held: bytes read before the pause took effect wait, unparsed, for `release`.
@@ -67,7 +68,7 @@ export class Connection implements ConnectionSink, SessionLink, Flushable, Holda
         return this.state !== "closed" && this.state !== "connecting" && this.holds === 0;
       });
       if ((this.state as ConnectionState) === "connecting" && this.reader.buffered > 0)
-        this.held.push(this.reader.takeRest());
+        (this.held ??= []).push(this.reader.takeRest());
     } catch (err) {
       this.fail(err);
     }
@@ -147,8 +148,8 @@ export class Connection implements ConnectionSink, SessionLink, Flushable, Holda
 
   /** Authentication done (state set by the handler): replay the bytes that arrived meanwhile. */
   resume(): void {
-    const held = this.held;
-    this.held = [];
+    const held = this.held ?? [];
+    this.held = null;
     for (const chunk of held) {
       if (this.state !== "open") return;
       this.hub.counters.bytesReceived -= chunk.length; // counted on arrival already

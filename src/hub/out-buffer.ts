@@ -3,12 +3,17 @@
 
 const encoder = new TextEncoder();
 
-export class OutBuffer {
-  private buf: Uint8Array;
-  private len = 0;
+const EMPTY = new Uint8Array(0);
 
-  constructor(private readonly initial = 4096) {
-    this.buf = new Uint8Array(0);
+export class OutBuffer {
+  private buf: Uint8Array = EMPTY;
+  private len = 0;
+  /** The last turn's size: the next buffer starts there, so busy clients do not regrow each turn
+   * and idle ones (a CONNACK, a PINGRESP) do not hold — or churn — kilobytes each. */
+  private hint: number;
+
+  constructor(initial = 64) {
+    this.hint = initial;
   }
 
   get length(): number {
@@ -18,14 +23,15 @@ export class OutBuffer {
   /** The bytes written so far, handed over (the buffer starts afresh: the transport may keep them). */
   take(): Uint8Array {
     const out = this.buf.subarray(0, this.len);
-    this.buf = new Uint8Array(0);
+    this.hint = this.len;
+    this.buf = EMPTY;
     this.len = 0;
     return out;
   }
 
   private reserve(n: number): void {
     if (this.len + n <= this.buf.length) return;
-    let size = Math.max(this.initial, this.buf.length * 2);
+    let size = Math.max(64, this.hint, this.buf.length * 2);
     while (size < this.len + n) size *= 2;
     const next = new Uint8Array(size);
     next.set(this.buf.subarray(0, this.len), 0);

@@ -3,7 +3,7 @@
 // ping-pong latency p50/p99 at QoS 0 and 1. Our hub runs in a child process (its own event loop).
 // Run: bun test/bench/hub.bench.ts   (no assertions; prints a table with ratios)
 
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -250,7 +250,77 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function startOurs(dir: string): Promise<{ port: number; stop(): void }> {
+/** 2000 idle connections (CONNECT, CONNACK, nothing else): the broker's RSS growth per connection. */
+async function idleMemory(broker: Broker, tag: string): Promise<number> {
+  const n = 2000;
+  Bun.gc(true);
+  await Bun.sleep(300);
+  const before = rssOf(broker.pid);
+  const clients: RawClient[] = [];
+  for (let i = 0; i < n; i += 100) {
+    const batch = Array.from({ length: Math.min(100, n - i) }, (_, j) =>
+      RawClient.open(broker.port, `${tag}-idle-${i + j}`),
+    );
+    clients.push(...(await Promise.all(batch)));
+  }
+  await Bun.sleep(1000); // let the broker settle (and collect what the handshakes left)
+  const after = rssOf(broker.pid);
+  for (const c of clients) c.close();
+  await Bun.sleep(300);
+  return (after - before) / n;
+}
+
+function rssOf(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+}
+
+/** A new subscriber to `bench/ret/#` receiving 10,000 retained messages: median of several rounds, ms. */
+async function retainedDelivery(port: number, tag: string): Promise<number> {
+  const count = 10_000;
+  const pub = await RawClient.open(port, `${tag}-ret-pub`);
+  const frames: Uint8Array[] = [];
+  for (let i = 0; i < count; i++) {
+    const f = publishFrame(`bench/ret/${i}`, 0, 0);
+    f[0] = (f[0] as number) | 1; // RETAIN
+    frames.push(f);
+  }
+  pub.write(Buffer.concat(frames));
+  await subscribe(pub, "bench/ret-done", 0); // SUBACK after the PUBLISHes: the broker has them all
+  const rounds: number[] = [];
+  const end = performance.now() + SECONDS * 1000;
+  while (rounds.length < 5 || (performance.now() < end && rounds.length < 200)) {
+    const sub = await RawClient.open(port, `${tag}-ret-sub`);
+    const t0 = performance.now();
+    await new Promise<void>((resolve) => {
+      sub.onPublish = () => {
+        if (sub.published === count) resolve();
+      };
+      sub.write(subscribeFrame("bench/ret/#", 0));
+    });
+    rounds.push(performance.now() - t0);
+    sub.close();
+  }
+  // Clear them (empty payload + RETAIN) so later scenarios do not carry them.
+  const clears = Array.from({ length: count }, (_, i) => {
+    const f = publishFrame(`bench/ret/${i}`, 0, 0, new Uint8Array(0));
+    f[0] = (f[0] as number) | 1;
+    return f;
+  });
+  pub.write(Buffer.concat(clears));
+  await subscribe(pub, "bench/ret-done", 0);
+  pub.close();
+  rounds.sort((a, b) => a - b);
+  return rounds[Math.floor(rounds.length / 2)] ?? 0;
+}
+
+interface Broker {
+  port: number;
+  pid: number;
+  stop(): void;
+}
+
+async function startOurs(dir: string): Promise<Broker> {
   const server = process.env.HUB_BENCH_SERVER ?? join(import.meta.dir, "../fixtures/hub/bench-server.ts");
   const flags = (process.env.HUB_BENCH_BUN_FLAGS ?? "").split(" ").filter((f) => f !== "");
   const proc = Bun.spawn([process.execPath, ...flags, server, dir], {
@@ -264,10 +334,10 @@ async function startOurs(dir: string): Promise<{ port: number; stop(): void }> {
     if (done) throw new Error("bench server exited");
     text += new TextDecoder().decode(value);
   }
-  return { port: Number(/port=(\d+)/.exec(text)?.[1]), stop: () => proc.kill("SIGTERM") };
+  return { port: Number(/port=(\d+)/.exec(text)?.[1]), pid: proc.pid, stop: () => proc.kill("SIGTERM") };
 }
 
-async function startMosquitto(dir: string): Promise<{ port: number; stop(): void }> {
+async function startMosquitto(dir: string): Promise<Broker> {
   const port = await freePort();
   const conf = join(dir, "mosquitto.conf");
   writeFileSync(
@@ -283,7 +353,7 @@ async function startMosquitto(dir: string): Promise<{ port: number; stop(): void
       await Bun.sleep(20);
     }
   }
-  return { port, stop: () => proc.kill() };
+  return { port, pid: proc.pid, stop: () => proc.kill() };
 }
 
 const dir = mkdtempSync(join(tmpdir(), "hub-bench-"));
@@ -302,6 +372,17 @@ try {
     const b = await f(mosq.port, "mq");
     rows.push([name, a, b, better, unit]);
   };
+  if (selected("memory")) {
+    // First, while both brokers are fresh: RSS deltas are noisy once earlier scenarios left garbage.
+    rows.push([
+      "idle connection (2000), RSS",
+      await idleMemory(ours, "oe"),
+      await idleMemory(mosq, "mq"),
+      "lower",
+      "bytes/conn",
+    ]);
+  }
+  if (selected("retained")) await both("10k retained → new subscriber", "ms", "lower", retainedDelivery);
   if (selected("fanin")) await both("qos0 fan-in 8→1", "msg/s", "higher", fanIn);
   if (selected("fanout")) await both("qos0 fan-out 1→50", "deliveries/s", "higher", fanOut);
   if (selected("qos1")) await both("qos1 fan-in 8→1, persistent", "msg/s", "higher", qos1FanIn);

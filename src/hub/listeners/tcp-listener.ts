@@ -70,7 +70,8 @@ export function startTcpListener(config: ListenerConfig, deps: ListenerDeps): Ru
             ...(deps.highWaterBytes ? { highWaterBytes: deps.highWaterBytes } : {}),
           },
         );
-        socket.data.transport = transport;
+        // a fresh object per socket: the listener's initial `data` is one object shared by all sockets
+        socket.data = { transport };
         transport.sink = core.accept(transport);
       },
       data(socket, bytes) {

@@ -97,6 +97,16 @@ describe("listeners", () => {
     await until(() => core.closed.length > 0, "closed() after the peer left");
   });
 
+  test("concurrent connections keep their own transports (regression: shared socket data)", async () => {
+    const a = netConnect(port("tcp"), "127.0.0.1");
+    const b = netConnect(port("tcp"), "127.0.0.1");
+    await Promise.all([new Promise((r) => a.on("connect", r)), new Promise((r) => b.on("connect", r))]);
+    expect(await echoOver(a, "from a")).toBe("from a");
+    expect(await echoOver(b, "from b")).toBe("from b");
+    a.end();
+    b.end();
+  });
+
   test("ssl with a client certificate signed by the CA exposes its CN and fingerprint", async () => {
     const before = core.accepted.length;
     const socket = tlsConnect({

@@ -2,10 +2,12 @@
 // the master's dependencies from configuration and the process environment.
 
 import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { setChildSubreaper } from "../../native/libc.ts";
 import { ChannelContext, SocketServer } from "../beehive/index.ts";
 import { builtinImage, type OpenEdgeConfig } from "../config/index.ts";
 import { NativeEngine, StateFile } from "../engine/index.ts";
+import { buildCoreHub, createHubFactory } from "../hub/index.ts";
 import { systemClock } from "../lib/clock.ts";
 import { acquirePidLock, Master, workPaths } from "../master/index.ts";
 import { HostProbe } from "../probe/index.ts";
@@ -92,7 +94,14 @@ export const startCommand: Command = {
         engine,
         stateFile: new StateFile(paths.statsFile, log),
         probe: new HostProbe({ workDir, clock: systemClock, log }),
-        catalog: {},
+        catalog: {
+          "openedge-hub": createHubFactory({
+            env: ctx.env,
+            buildHub: buildCoreHub,
+            // a relative storage.dir outside the service's mounts stays with the work dir's data
+            fallbackDir: (service) => join(workDir, "var/db/openedge", service),
+          }),
+        },
         env: ctx.env,
         lock,
         bus: { context: bus, server: busServer },

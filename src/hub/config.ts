@@ -28,7 +28,11 @@ export interface HubConfig {
   subscriptions: Route[];
   limits: HubLimits;
   /** As written; relative paths resolve against the data mount (in-process) or the work dir. */
-  storage: { dir: string };
+  storage: {
+    dir: string;
+    /** SQLite `synchronous`: `full` survives power loss, `normal` (WAL) survives process crashes. */
+    synchronous?: "normal" | "full";
+  };
   shutdown: { timeoutMs: number };
   metrics: { report: { intervalMs: number } };
 }
@@ -114,7 +118,11 @@ export function readHubConfig(r: MapReader, baseDir: string): HubConfig {
     // an empty topic was already reported as required
     if (!r.issues.errors.some((e) => e.path === path)) r.issues.error(path, issue.message, line || undefined);
   }
-  const storage = r.object("storage", (s) => ({ dir: s.string("dir", { default: DEFAULT_STORAGE_DIR }) }));
+  const storage = r.object("storage", (s) => {
+    const out: HubConfig["storage"] = { dir: s.string("dir", { default: DEFAULT_STORAGE_DIR }) };
+    if (s.has("synchronous")) out.synchronous = s.oneOf("synchronous", ["normal", "full"] as const, "full");
+    return out;
+  });
   const shutdown = r.object("shutdown", (s) => ({ timeoutMs: s.duration("timeout", "10s") }));
   const metrics = r.object("metrics", (m) => ({
     report: m.object("report", (rep) => ({ intervalMs: rep.duration("interval", "10s") })),

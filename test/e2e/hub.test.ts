@@ -3,12 +3,13 @@
 // and route republishing, all from a service.yml in OpenEdge's format.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { copyFileSync, mkdirSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import mqtt from "mqtt";
 import { makeTestPki, type TestPki } from "../fixtures/hub/certs.ts";
 import { cleanupAll, type RunningMaster } from "./harness.ts";
 import { hubConfDir, hubWorkDir, listenerPorts, mosquitto, mosquittoSub } from "./hub-workdir.ts";
+import { MasterApi } from "./master-api.ts";
 import { startReady, stopCleanly } from "./workdir.ts";
 
 const HASHED_PASSWORD = "s3cret-hashed";
@@ -119,6 +120,8 @@ describe("hub e2e", () => {
   test("every listener logs its port; the hub shows in inspect", () => {
     for (const scheme of ["tcp", "ssl", "ws", "wss"]) expect(port(scheme)).toBeGreaterThan(0);
     expect(master.lines.some((l) => l.msg === "builtin_started" && l.service === "localhub")).toBe(true);
+    // storage.dir's default (var/db/openedge/data) is where OpenEdge's example mounts localhub-data
+    expect(existsSync(join(workDir, "var/db/openedge/localhub-data/hub.db"))).toBe(true);
   });
 
   test("mosquitto_pub → mosquitto_sub over tcp; the route republishes t on t/topic", async () => {
@@ -246,6 +249,16 @@ describe("hub e2e", () => {
     const noCert = await mosquitto("mosquitto_pub", [...TLS(), "-u", "device-1", "-t", "d/1", "-m", "x"]);
     expect(noCert.code).not.toBe(0);
     expect(noCert.stderr.toLowerCase()).toContain("not authorised");
+  });
+
+  test("inspect shows the hub's listeners and statistics", async () => {
+    const answer = await new MasterApi(workDir).call("GET", "/v1/system/inspect");
+    expect(answer.status).toBe(200);
+    const services = (answer.json as { services: Array<Record<string, unknown>> }).services;
+    const hub = services.find((s) => s.name === "localhub");
+    expect(hub?.listeners).toContainEqual({ url: "tcp://127.0.0.1:0", port: port("tcp") });
+    expect(hub?.messagesReceived).toBeGreaterThan(0);
+    expect(typeof hub?.clients).toBe("number");
   });
 
   test("ws and wss carry MQTT for the mqtt npm client", async () => {

@@ -7,6 +7,7 @@ import { setChildSubreaper } from "../../native/libc.ts";
 import { ChannelContext, SocketServer } from "../beehive/index.ts";
 import { builtinImage, type OpenEdgeConfig } from "../config/index.ts";
 import { NativeEngine, StateFile } from "../engine/index.ts";
+import { createFunctionManagerFactory } from "../function/index.ts";
 import { buildCoreHub, createHubFactory } from "../hub/index.ts";
 import { systemClock } from "../lib/clock.ts";
 import { acquirePidLock, Master, workPaths } from "../master/index.ts";
@@ -100,6 +101,10 @@ export const startCommand: Command = {
             buildHub: buildCoreHub,
             // a relative storage.dir outside the service's mounts stays with the work dir's data
             fallbackDir: (service) => join(workDir, "var/db/openedge", service),
+          }),
+          "openedge-function-manager": createFunctionManagerFactory({
+            env: ctx.env,
+            socketDir: () => join(workDir, "var/run/openedge/fn"),
           }),
         },
         env: ctx.env,

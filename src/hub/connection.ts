@@ -25,6 +25,12 @@ export class Connection implements ConnectionSink, SessionLink, Flushable, Holda
   session: Session | null = null;
   principal: Principal | null = null;
   will: HubMessage | null = null;
+
+  /** Bytes that arrive while the authenticator answers wait here, in arrival order. */
+  private keepUntilConnected(bytes: Uint8Array): void {
+    if (this.held === null) this.held = [];
+    this.held.push(bytes);
+  }
   private readonly out = new OutBuffer();
   private readonly reader: FrameReader;
   private blocked = false;
@@ -54,7 +60,7 @@ export class Connection implements ConnectionSink, SessionLink, Flushable, Holda
     this.lastSeen = this.hub.clock.monotonic();
     // While the authenticator answers, later packets wait in arrival order.
     if (this.state === "connecting") {
-      (this.held ??= []).push(bytes.slice());
+      this.keepUntilConnected(bytes.slice());
       return;
     }
     // Held: bytes read before the pause took effect wait, unparsed, for `release`.
@@ -68,7 +74,7 @@ export class Connection implements ConnectionSink, SessionLink, Flushable, Holda
         return this.state !== "closed" && this.state !== "connecting" && this.holds === 0;
       });
       if ((this.state as ConnectionState) === "connecting" && this.reader.buffered > 0)
-        (this.held ??= []).push(this.reader.takeRest());
+        this.keepUntilConnected(this.reader.takeRest());
     } catch (err) {
       this.fail(err);
     }

@@ -20,6 +20,9 @@ export interface RawSocket {
   terminate(): void;
   /** Bytes the socket itself holds (WebSockets queue inside uWS); 0 when it keeps none. */
   backlog?(): number;
+  /** Stop and restart reading, so a publisher feeding a backed-up subscriber feels TCP backpressure. */
+  pause(): void;
+  resume(): void;
 }
 
 export interface TransportInfo {
@@ -66,6 +69,14 @@ export class SocketTransport implements ClientTransport {
     }
     if (this.buffered > this.highWater) this.full = true;
     return !this.full;
+  }
+
+  pause(): void {
+    if (!this.ended) this.socket.pause();
+  }
+
+  resume(): void {
+    if (!this.ended) this.socket.resume();
   }
 
   close(_reason?: string): void {

@@ -62,6 +62,8 @@ export function startTcpListener(config: ListenerConfig, deps: ListenerDeps): Ru
             write: (b) => socket.write(b),
             end: () => socket.end(),
             terminate: () => socket.terminate(),
+            pause: () => socket.pause(),
+            resume: () => socket.resume(),
           },
           {
             remoteAddress,

@@ -87,5 +87,7 @@ function wsSocket(ws: ServerWebSocket<WsData>) {
     end: () => ws.close(1000),
     terminate: () => ws.terminate(),
     backlog: () => ws.getBufferedAmount(),
+    pause: () => ws.pause(),
+    resume: () => ws.resume(),
   };
 }

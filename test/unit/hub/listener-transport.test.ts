@@ -25,6 +25,13 @@ class FakeSocket implements RawSocket {
   terminate(): void {
     this.terminated = true;
   }
+  paused = false;
+  pause(): void {
+    this.paused = true;
+  }
+  resume(): void {
+    this.paused = false;
+  }
 }
 
 function recordingSink() {
@@ -103,7 +110,14 @@ describe("socket transport", () => {
 
   test("a socket's own backlog (websockets) counts toward the bound", () => {
     let backlog = 0;
-    const socket: RawSocket = { write: (b) => b.length, end() {}, terminate() {}, backlog: () => backlog };
+    const socket: RawSocket = {
+      write: (b) => b.length,
+      end() {},
+      terminate() {},
+      pause() {},
+      resume() {},
+      backlog: () => backlog,
+    };
     const t = new SocketTransport(socket, { remoteAddress: "x", listener: "l", highWaterBytes: 10 });
     const { events, sink } = recordingSink();
     t.sink = sink;
@@ -148,5 +162,17 @@ describe("send queue", () => {
     room = 100;
     expect(q.flush(write)).toBe(true);
     expect(out).toEqual([...bytes(0, 20)]);
+  });
+
+  test("pause and resume reach the socket, and stop once the transport has ended", () => {
+    const socket = new FakeSocket();
+    const transport = new SocketTransport(socket, { remoteAddress: "x", listener: "tcp://t" });
+    transport.pause();
+    expect(socket.paused).toBe(true);
+    transport.resume();
+    expect(socket.paused).toBe(false);
+    transport.close();
+    transport.pause();
+    expect(socket.paused).toBe(false);
   });
 });

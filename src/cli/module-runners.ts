@@ -15,4 +15,5 @@ export type ModuleRunner = (run: ModuleRunContext) => Promise<number>;
 export const MODULE_RUNNERS: Record<string, ModuleRunner> = {
   "function-node": async (run) => (await import("../function/runtime-node.ts")).runNodeRuntime(run),
   "function-python3": async (run) => (await import("../function/runtime-python3.ts")).runPython3Runtime(run),
+  hub: async (run) => (await import("../hub/module-process.ts")).runHubProcess(run),
 };

@@ -1,5 +1,6 @@
 // GET /metrics: Prometheus text exposition built from the same data as inspect — per-instance cpu,
-// memory, restarts and status, host cpu/memory/disk, and the bus queues.
+// memory, restarts and status, host cpu/memory/disk, the bus queues, and the hub's figures (from an
+// in-process hub's inspect(), or reported by a hub instance with `isolation: process`).
 
 import type { BusStats } from "../beehive/index.ts";
 
@@ -42,6 +43,36 @@ function numberOf(value: unknown): number | undefined {
   return typeof value === "number" ? value : undefined;
 }
 
+/** The hub's statistics (HubStatsSnapshot keys) and their metric families. */
+const HUB_FIGURES: readonly [key: string, name: string, type: "gauge" | "counter", help: string][] = [
+  ["clients", "openedge_hub_clients", "gauge", "Connected MQTT clients"],
+  ["sessions", "openedge_hub_sessions", "gauge", "Sessions, connected or persistent"],
+  ["subscriptions", "openedge_hub_subscriptions", "gauge", "Subscriptions"],
+  ["retained", "openedge_hub_retained_messages", "gauge", "Retained messages"],
+  ["messagesReceived", "openedge_hub_messages_received_total", "counter", "Messages received"],
+  ["messagesSent", "openedge_hub_messages_sent_total", "counter", "Messages sent"],
+  ["bytesReceived", "openedge_hub_bytes_received_total", "counter", "Bytes received"],
+  ["bytesSent", "openedge_hub_bytes_sent_total", "counter", "Bytes sent"],
+  [
+    "dropped",
+    "openedge_hub_messages_dropped_total",
+    "counter",
+    "Messages dropped: a client's queue was full",
+  ],
+  ["publishDenied", "openedge_hub_publish_denied_total", "counter", "Publishes refused by permissions"],
+  [
+    "connectionsRefused",
+    "openedge_hub_connections_refused_total",
+    "counter",
+    "Connections refused (CONNACK other than 0)",
+  ],
+];
+
+/** Hub statistics are recognised by their `messagesReceived` figure. */
+function isHubStats(stats: Record<string, unknown>): boolean {
+  return typeof stats.messagesReceived === "number";
+}
+
 const STATUSES = ["starting", "running", "restarting", "stopping", "stopped", "exited", "failed"];
 
 /** Renders the inspect document (and bus statistics, when given) as Prometheus text. */
@@ -79,11 +110,14 @@ export function renderMetrics(
     {},
     numberOf(disk.used),
   );
+  const hubs: { labels: Labels; stats: Record<string, unknown> }[] = [];
   for (const s of Array.isArray(inspect.services) ? inspect.services : []) {
     const service = rec(s);
+    if (isHubStats(service)) hubs.push({ labels: { service: String(service.name) }, stats: service });
     for (const i of Array.isArray(service.instances) ? service.instances : []) {
       const inst = rec(i);
       const labels = { service: String(service.name), instance: String(inst.name) };
+      if (isHubStats(inst)) hubs.push({ labels, stats: inst });
       out.metric(
         "openedge_instance_cpu_percent",
         "gauge",
@@ -115,6 +149,9 @@ export function renderMetrics(
         );
       }
     }
+  }
+  for (const [key, name, type, help] of HUB_FIGURES) {
+    for (const hub of hubs) out.metric(name, type, help, hub.labels, numberOf(hub.stats[key]));
   }
   for (const [module, stats] of Object.entries(bus ?? {})) {
     for (const [key, value] of Object.entries(stats)) {

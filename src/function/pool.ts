@@ -263,8 +263,10 @@ export class FunctionPool {
     this.instances.set(id, inst);
     this.counters.started++;
     const startedAt = this.clock.monotonic();
+    let engineMs = 0;
     try {
       await this.deps.starter.start(this.o.service, name, { [ADDRESS_ENV]: `unix://${inst.socket}` });
+      engineMs = this.clock.monotonic() - startedAt;
       inst.link = await this.deps.connect(inst.socket, this.o.startTimeoutMs);
     } catch (error) {
       this.startFailed(inst, error);
@@ -283,7 +285,9 @@ export class FunctionPool {
     inst.idleSince = this.clock.monotonic();
     this.log.info("function_instance_ready", {
       instance: name,
+      // ms: from asking the engine to the runtime accepting; engineMs: until the engine had started it
       ms: Math.round(this.clock.monotonic() - startedAt),
+      engineMs: Math.round(engineMs),
     });
     this.pump();
     this.scheduleSweep();

@@ -22,7 +22,7 @@ export interface RuntimeLink {
 export interface ConnectOptions {
   /** Give up connecting after this many ms (the runtime may still be starting). */
   deadlineMs?: number;
-  /** Pause between attempts. */
+  /** Pause between attempts once the first second has passed (2 ms before). */
   retryMs?: number;
   clock?: Clock;
   /** JSON (default; every runtime speaks it) or MessagePack (the JavaScript runtime only). */
@@ -36,6 +36,9 @@ interface Pending {
   reject: (error: Error) => void;
   timer: TimerHandle;
 }
+
+/** How long after the first attempt the connector polls every 2 ms. */
+const FAST_POLL_MS = 1_000;
 
 function dial(path: string): Promise<Socket> {
   return new Promise((resolve, reject) => {
@@ -81,6 +84,8 @@ export class RuntimeClient implements RuntimeLink {
     const clock = options.clock ?? systemClock;
     const deadline = clock.monotonic() + (options.deadlineMs ?? 10_000);
     let lastError = "";
+    const retryMs = options.retryMs ?? 20;
+    const started = clock.monotonic();
     for (;;) {
       try {
         const socket = await dial(path);
@@ -99,7 +104,9 @@ export class RuntimeClient implements RuntimeLink {
           details: { path, error: lastError },
         });
       }
-      await clock.sleep(options.retryMs ?? 20);
+      // a runtime starts in tens of ms: poll every 2 ms for the first second (a refused unix connect
+      // costs microseconds), so readiness is seen within ~2 ms of listening; then every retryMs
+      await clock.sleep(clock.monotonic() - started < FAST_POLL_MS ? Math.min(2, retryMs) : retryMs);
     }
   }
 

@@ -7,8 +7,7 @@ argv[1] is the validated runtime config as JSON (the openedge runner parses serv
   {"socket": "/abs/path.sock", "functions": [{"name", "module", "exportName", "codedir", "timeoutMs"}]}
 """
 
-import base64
-import importlib
+import binascii
 import json
 import os
 import select
@@ -17,7 +16,8 @@ import socket
 import struct
 import sys
 import time
-import traceback
+
+# imported when first needed (startup time): importlib, traceback
 
 MAGIC = b"beehv1"
 HEADER = struct.Struct(">6sHI")  # magic+version, codec, body length
@@ -43,13 +43,13 @@ class Terminate(BaseException):
 
 def _revive(obj):
     if len(obj) == 1 and BIN_TAG in obj and isinstance(obj[BIN_TAG], str):
-        return base64.b64decode(obj[BIN_TAG])
+        return binascii.a2b_base64(obj[BIN_TAG])
     return obj
 
 
 def _tag(value):
     if isinstance(value, (bytes, bytearray, memoryview)):
-        return {BIN_TAG: base64.b64encode(bytes(value)).decode("ascii")}
+        return {BIN_TAG: binascii.b2a_base64(bytes(value), newline=False).decode("ascii")}
     raise TypeError("not JSON serializable: %s" % type(value).__name__)
 
 
@@ -88,6 +88,8 @@ def load_function(spec):
     if codedir not in sys.path:
         sys.path.insert(0, codedir)
     try:
+        import importlib
+
         module = importlib.import_module(spec["module"])
     except SyntaxError as err:
         raise RuntimeError('function "%s": syntax error in %s line %s: %s'
@@ -252,6 +254,8 @@ def main():
     except Terminate:
         return 0
     except Exception as err:
+        import traceback
+
         log("error", "function_runtime_start_failed", module="function-python3", instance=instance,
             runtime="python3", error=str(err) if isinstance(err, RuntimeError) else
             "".join(traceback.format_exception_only(type(err), err)).strip())

@@ -1,0 +1,472 @@
+// Function figures of the compiled executable: one master running a hub, the function manager, a Python
+// and a JavaScript echo function. Invocations per second and p50/p99 latency publish → function →
+// subscriber for JavaScript and Python, QoS 0 and 1, one call at a time against a function with one
+// instance and 8 in flight against one with `max` instances; each next to the same path without a
+// function — a hub route (`subscriptions` in the hub's service.yml) — measured in the same run. Then the
+// cold start of an instance (first call once the pool is empty; instance start → socket accepting, as
+// the pool logs it) next to a bare python3 start, and the RSS of an instance next to an idle python3.
+// MQTT client: the `mqtt` npm package (one publishing and one subscribing connection); the hub-route
+// rows show what the client, the hub and the machine allow, so they bound every function row.
+// Run: bun test/bench/function.bench.ts   (no assertions on timings)
+
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import mqtt, { type MqttClient } from "mqtt";
+import { stringify } from "yaml";
+import { pidsWithEnv } from "../e2e/procs.ts";
+
+const root = join(import.meta.dir, "../..");
+/** Messages per measured cell (after WARMUP), unless CELL_MS runs out first. */
+const MESSAGES = 3000;
+const WARMUP = 200;
+const CELL_MS = 3000;
+const IN_FLIGHT = 8;
+const MAX_INSTANCES = 4;
+const COLD_RUNS = 5;
+const MARKER = "OPENEDGE_BENCH_FUNCTION";
+
+interface LogLine {
+  msg: string;
+  [key: string]: unknown;
+}
+
+function ensureBuilt(): string {
+  const bin = join(root, process.arch === "arm64" ? "dist/openedge-linux-arm64" : "dist/openedge-linux-x64");
+  if (existsSync(bin)) return bin;
+  const r = Bun.spawnSync([process.execPath, "build/compile.ts", "--host"], {
+    cwd: root,
+    stdout: "inherit",
+    stderr: "inherit",
+  });
+  if (r.exitCode !== 0 || !existsSync(bin)) throw new Error("build failed");
+  return bin;
+}
+
+/** The interpreter behind `python3` (a pyenv shim or a wrapper script would add its own start time). */
+function realPython(): string {
+  const r = Bun.spawnSync(["python3", "-c", "import sys; print(sys.executable)"], { stdout: "pipe" });
+  const path = r.stdout.toString().trim();
+  if (r.exitCode !== 0 || path === "") throw new Error("python3 is required");
+  return path;
+}
+
+const PY = `
+def echo(event, context):
+    return event
+`;
+const JS = "exports.echo = (event) => event;\n";
+
+/** name → [runtime, max instances, min instances, idletime] */
+const FUNCTIONS: Record<string, ["py" | "js", number, number, string]> = {
+  py1: ["py", 1, 1, "10m"],
+  pyN: ["py", MAX_INSTANCES, 1, "10m"],
+  js1: ["js", 1, 1, "10m"],
+  jsN: ["js", MAX_INSTANCES, 1, "10m"],
+  pycold: ["py", 1, 0, "100ms"],
+  jscold: ["js", 1, 0, "100ms"],
+};
+
+function makeWorkDir(tmp: string, python: string): string {
+  const wd = join(tmp, "wd");
+  const v = join(wd, "var/db/openedge");
+  const write = (path: string, text: string) => {
+    mkdirSync(join(v, path, ".."), { recursive: true });
+    writeFileSync(join(v, path), text);
+  };
+  mkdirSync(join(wd, "etc/openedge"), { recursive: true });
+  writeFileSync(join(wd, "etc/openedge/openedge.yml"), "grace: 2s\nlogger:\n  level: info\n");
+  write(
+    "hub-conf/service.yml",
+    stringify({
+      listen: ["tcp://127.0.0.1:0"],
+      anonymous: true,
+      subscriptions: [{ source: { topic: "in/route", qos: 1 }, target: { topic: "out/route", qos: 1 } }],
+    }),
+  );
+  const names = Object.keys(FUNCTIONS);
+  write(
+    "fm-conf/service.yml",
+    stringify({
+      hub: { address: "tcp://127.0.0.1:1883" },
+      rules: names.map((n) => ({
+        clientid: `r-${n}`,
+        subscribe: { topic: `in/${n}`, qos: 1 },
+        function: { name: n },
+        publish: { topic: `out/${n}`, qos: 1 },
+      })),
+      functions: names.map((n) => {
+        const [rt, max, min, idletime] = FUNCTIONS[n] as [string, number, number, string];
+        return { name: n, service: `fn-${rt}`, instance: { min, max, idletime } };
+      }),
+    }),
+  );
+  const codedir = (name: string) => `var/db/openedge/${name}`;
+  for (const rt of ["py", "js"] as const) {
+    write(
+      `${rt}-conf/service.yml`,
+      stringify({
+        functions: names
+          .filter((n) => FUNCTIONS[n]?.[0] === rt)
+          .map((n) => ({ name: n, handler: "handlers.echo", codedir: codedir(`${rt}-code`) })),
+      }),
+    );
+  }
+  write("py-code/handlers.py", PY);
+  write("js-code/handlers.js", JS);
+  const mount = (name: string, path: string) => ({ name, path, readonly: true });
+  writeFileSync(
+    join(v, "application.yml"),
+    stringify({
+      version: "v1",
+      services: [
+        { name: "hub", image: "openedge-hub", mounts: [mount("hub-conf", "etc/openedge")] },
+        { name: "fm", image: "openedge-function-manager", mounts: [mount("fm-conf", "etc/openedge")] },
+        {
+          name: "fn-py",
+          image: "openedge-function-python3",
+          replica: 0,
+          env: { OPENEDGE_PYTHON3: python },
+          mounts: [mount("py-conf", "etc/openedge"), mount("py-code", codedir("py-code"))],
+        },
+        {
+          name: "fn-js",
+          image: "openedge-function-node",
+          replica: 0,
+          mounts: [mount("js-conf", "etc/openedge"), mount("js-code", codedir("js-code"))],
+        },
+      ],
+      volumes: ["hub-conf", "fm-conf", "py-conf", "py-code", "js-conf", "js-code"].map((name) => ({
+        name,
+        path: codedir(name),
+      })),
+    }),
+  );
+  return wd;
+}
+
+class Master {
+  readonly lines: LogLine[] = [];
+  readonly proc: Bun.Subprocess<"ignore", "pipe", "pipe">;
+  private waiters: { test: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
+
+  constructor(bin: string, wd: string) {
+    this.proc = Bun.spawn([bin, "start", "-w", wd], {
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+      env: { ...process.env, [MARKER]: wd },
+    });
+    void this.pump(this.proc.stdout);
+    void this.pump(this.proc.stderr);
+  }
+
+  private async pump(stream: ReadableStream<Uint8Array>): Promise<void> {
+    const decoder = new TextDecoder();
+    let buffered = "";
+    for await (const chunk of stream) {
+      buffered += decoder.decode(chunk, { stream: true });
+      for (let nl = buffered.indexOf("\n"); nl !== -1; nl = buffered.indexOf("\n")) {
+        const text = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        try {
+          const line = JSON.parse(text) as LogLine;
+          this.lines.push(line);
+          this.waiters = this.waiters.filter((w) => {
+            if (!w.test(line)) return true;
+            w.resolve(line);
+            return false;
+          });
+        } catch {
+          // not a log line
+        }
+      }
+    }
+  }
+
+  /** The first line (from index `from` on) that passes `test`, seen or yet to come. */
+  waitFor(test: (l: LogLine) => boolean, from = 0, timeoutMs = 20_000): Promise<LogLine> {
+    const seen = this.lines.slice(from).find(test);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("timed out waiting for a log line")), timeoutMs);
+      this.waiters.push({
+        test,
+        resolve: (l) => {
+          clearTimeout(timer);
+          resolve(l);
+        },
+      });
+    });
+  }
+}
+
+const msg = (name: string) => (l: LogLine) => l.msg === name;
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? Number.NaN;
+}
+
+interface Cell {
+  rate: number;
+  p50: number;
+  p99: number;
+  n: number;
+}
+
+/** Routes each output to the sender waiting for its sequence number. */
+class Receiver {
+  private readonly pending = new Map<number, () => void>();
+  constructor(client: MqttClient) {
+    client.on("message", (_topic, payload) => {
+      const seq = (JSON.parse(String(payload)) as { s: number }).s;
+      const done = this.pending.get(seq);
+      this.pending.delete(seq);
+      done?.();
+    });
+  }
+  expect(seq: number): Promise<void> {
+    return new Promise((resolve) => this.pending.set(seq, resolve));
+  }
+}
+
+let seqCounter = 0;
+
+/** `window` senders, each publishing and awaiting its output in turn, until the budget is spent. */
+async function measure(
+  pub: MqttClient,
+  rx: Receiver,
+  topic: string,
+  qos: 0 | 1,
+  window: number,
+): Promise<Cell> {
+  const latencies: number[] = [];
+  let sent = 0;
+  let started = 0;
+  let deadline = Number.POSITIVE_INFINITY;
+  let t0 = 0;
+  const one = async (record: boolean) => {
+    const seq = seqCounter++;
+    const got = rx.expect(seq);
+    const t = performance.now();
+    pub.publish(topic, `{"s":${seq},"pad":"0123456789abcdef"}`, { qos });
+    await got;
+    if (record) latencies.push((performance.now() - t) * 1000);
+  };
+  const sender = async () => {
+    while (sent < WARMUP) {
+      sent++;
+      await one(false);
+    }
+    if (started === 0) {
+      started = 1;
+      t0 = performance.now();
+      deadline = t0 + CELL_MS;
+    }
+    while (sent < WARMUP + MESSAGES && performance.now() < deadline) {
+      sent++;
+      await one(true);
+    }
+  };
+  await Promise.all(Array.from({ length: window }, sender));
+  const ms = performance.now() - t0;
+  latencies.sort((a, b) => a - b);
+  return {
+    rate: (latencies.length / ms) * 1000,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    n: latencies.length,
+  };
+}
+
+function rssKiB(pid: number): number {
+  try {
+    return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? Number.NaN);
+  } catch {
+    return Number.NaN;
+  }
+}
+
+function instanceRss(name: string): number {
+  const pids = pidsWithEnv("OPENEDGE_SERVICE_INSTANCE_NAME", name);
+  return pids.reduce((sum, pid) => sum + rssKiB(pid), 0);
+}
+
+async function spawnMs(argv: string[]): Promise<number> {
+  const t = performance.now();
+  await Bun.spawn(argv, { stdout: "ignore", stderr: "ignore" }).exited;
+  return performance.now() - t;
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? Number.NaN;
+}
+
+/** Cold call: the pool of `fn` is empty; publish, wait for the output, then wait for the eviction. */
+async function coldStarts(master: Master, pub: MqttClient, rx: Receiver, fn: string) {
+  const call: number[] = [];
+  const ready: number[] = [];
+  const engine: number[] = [];
+  for (let i = 0; i < COLD_RUNS; i++) {
+    const from = master.lines.length;
+    const seq = seqCounter++;
+    const got = rx.expect(seq);
+    const t = performance.now();
+    pub.publish(`in/${fn}`, `{"s":${seq}}`, { qos: 0 });
+    await got;
+    call.push(performance.now() - t);
+    const line = await master.waitFor((l) => l.msg === "function_instance_ready" && l.function === fn, from);
+    ready.push(Number(line.ms));
+    engine.push(Number(line.engineMs));
+    await master.waitFor((l) => l.msg === "function_instance_evicted" && l.function === fn, from);
+    // the stop completes after the eviction line; the next cold start must find the id free again
+    const name = `fn-${fn.slice(0, 2)}.${fn}.0`;
+    while (pidsWithEnv("OPENEDGE_SERVICE_INSTANCE_NAME", name).length > 0) await Bun.sleep(5);
+  }
+  return { call: median(call), ready: median(ready), engine: median(engine) };
+}
+
+async function main(): Promise<void> {
+  const bin = ensureBuilt();
+  const python = realPython();
+  const tmp = mkdtempSync(join(tmpdir(), "oe-bench-fn-"));
+  const wd = makeWorkDir(tmp, python);
+  const master = new Master(bin, wd);
+  let pub: MqttClient | undefined;
+  let sub: MqttClient | undefined;
+  try {
+    const ready = await master.waitFor(msg("hub_ready"));
+    const port = (ready.listeners as { port: number }[])[0]?.port;
+    await master.waitFor(msg("function_manager_ready"));
+    const url = `mqtt://127.0.0.1:${port}`;
+    pub = await mqtt.connectAsync(url, { clientId: "bench-pub", reconnectPeriod: 0 });
+    sub = await mqtt.connectAsync(url, { clientId: "bench-sub", reconnectPeriod: 0 });
+    const rx = new Receiver(sub);
+    await sub.subscribeAsync(
+      ["route", ...Object.keys(FUNCTIONS)].map((n) => `out/${n}`),
+      { qos: 1 },
+    );
+
+    const rows: string[][] = [];
+    const cells: Record<string, Cell> = {};
+    for (const qos of [0, 1] as const) {
+      for (const window of [1, IN_FLIGHT]) {
+        const route = await measure(pub, rx, "in/route", qos, window);
+        cells[`route/${qos}/${window}`] = route;
+        for (const rt of ["js", "py"] as const) {
+          const fn = `${rt}${window === 1 ? "1" : "N"}`;
+          const c = await measure(pub, rx, `in/${fn}`, qos, window);
+          cells[`${rt}/${qos}/${window}`] = c;
+          const label = `${rt === "js" ? "JavaScript" : "Python"} QoS ${qos}, ${window} in flight, max ${window === 1 ? 1 : MAX_INSTANCES}`;
+          rows.push([
+            label,
+            `${(c.rate / 1000).toFixed(2)}k/s`,
+            `${(c.p50 / 1000).toFixed(2)}`,
+            `${(c.p99 / 1000).toFixed(2)}`,
+            `${(route.rate / 1000).toFixed(2)}k/s`,
+            `${(route.p50 / 1000).toFixed(2)}`,
+            `${(route.p99 / 1000).toFixed(2)}`,
+            (c.rate / route.rate).toFixed(2),
+          ]);
+        }
+      }
+    }
+    const pyNames = master.lines
+      .filter((l) => l.msg === "function_instance_ready" && String(l.instance).startsWith("fn-py.py1."))
+      .map((l) => String(l.instance));
+    const pyRss = instanceRss(pyNames[0] ?? "fn-py.py1.0");
+    const jsRss = instanceRss("fn-js.js1.0");
+
+    const pyCold = await coldStarts(master, pub, rx, "pycold");
+    const jsCold = await coldStarts(master, pub, rx, "jscold");
+    const routeCold = cells["route/0/1"] as Cell;
+
+    // references: a bare interpreter start and an idle interpreter's RSS, the executable's own start
+    const pyBareRuns: number[] = [];
+    for (let i = 0; i < COLD_RUNS; i++) pyBareRuns.push(await spawnMs([python, "-c", "pass"]));
+    const pyBare = median(pyBareRuns);
+    const exeBare: number[] = [];
+    for (let i = 0; i < COLD_RUNS; i++) exeBare.push(await spawnMs([bin, "version"]));
+    const idle = Bun.spawn([python, "-c", "import sys; sys.stdin.read()"], { stdin: "pipe" });
+    await Bun.sleep(300);
+    const idleRss = rssKiB(idle.pid);
+    idle.kill();
+
+    const head = ["path (ms: p50, p99)", "function", "p50", "p99", "hub route", "p50", "p99", "ratio"];
+    const widths = [40, 10, 7, 7, 10, 7, 7, 6];
+    const print = (r: string[]) =>
+      console.log(
+        r.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join(" "),
+      );
+    print(head);
+    for (const r of rows) print(r);
+    console.log("");
+    const h2 = (a: string, b: string, c: string, d: string) =>
+      console.log(`${a.padEnd(48)} ${b.padStart(10)} ${c.padStart(22)} ${d.padStart(8)}`);
+    h2("figure", "value", "reference", "ratio");
+    h2(
+      "Python cold call, empty pool (ms)",
+      pyCold.call.toFixed(1),
+      `${routeCold.p50 < 1e9 ? (routeCold.p50 / 1000).toFixed(2) : "-"} (warm route)`,
+      (pyCold.call / (routeCold.p50 / 1000)).toFixed(0),
+    );
+    h2(
+      "Python instance start → accepting (ms)",
+      pyCold.ready.toFixed(1),
+      `${(pyBare + median(exeBare)).toFixed(1)} (python3+exe)`,
+      (pyCold.ready / (pyBare + median(exeBare))).toFixed(2),
+    );
+    h2("  of which the engine starting the process (ms)", pyCold.engine.toFixed(1), "-", "-");
+    h2(
+      "JavaScript cold call, empty pool (ms)",
+      jsCold.call.toFixed(1),
+      `${(routeCold.p50 / 1000).toFixed(2)} (warm route)`,
+      (jsCold.call / (routeCold.p50 / 1000)).toFixed(0),
+    );
+    h2(
+      "JavaScript instance start → accepting (ms)",
+      jsCold.ready.toFixed(1),
+      `${median(exeBare).toFixed(1)} (exe version)`,
+      (jsCold.ready / median(exeBare)).toFixed(2),
+    );
+    h2(
+      "RSS per Python instance (MiB)",
+      (pyRss / 1024).toFixed(1),
+      `${(idleRss / 1024).toFixed(1)} (idle python3)`,
+      (pyRss / idleRss).toFixed(2),
+    );
+    h2("RSS per JavaScript instance (MiB)", (jsRss / 1024).toFixed(1), "-", "-");
+    const py1 = cells["py/1/1"] as Cell;
+    const pyN = cells["py/1/8"] as Cell;
+    console.log(
+      [
+        "",
+        `python3: ${python}; MQTT client: the mqtt npm package, one publishing and one subscribing connection.`,
+        "Anchor, OpenEdge 0.1.5's Python runtime (gRPC), one call at a time: 3.4k calls/s, p50 0.28 ms;",
+        "8 in flight: 6.3k calls/s; cold start 80 ms; 35 MB RSS per instance. Its figures are the runtime",
+        "call alone; ours are publish → hub → manager → runtime → hub → subscriber, the whole path.",
+        `Ours, Python QoS 1: ${(py1.rate / 1000).toFixed(2)}k/s one at a time (p50 ${(py1.p50 / 1000).toFixed(2)} ms),` +
+          ` ${(pyN.rate / 1000).toFixed(2)}k/s with ${IN_FLIGHT} in flight; cold start ${pyCold.ready.toFixed(0)} ms` +
+          ` (first call ${pyCold.call.toFixed(0)} ms); ${(pyRss / 1024).toFixed(1)} MiB RSS.`,
+        "Goal: 2x the anchor's call rates, cold start <= 40 ms, <= 15 MB RSS per Python instance.",
+      ].join("\n"),
+    );
+  } finally {
+    await pub?.endAsync();
+    await sub?.endAsync();
+    master.proc.kill("SIGTERM");
+    await master.proc.exited;
+    for (const pid of pidsWithEnv(MARKER, wd)) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // gone
+      }
+    }
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+await main();

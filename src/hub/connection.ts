@@ -42,6 +42,12 @@ export class Connection implements ConnectionSink, SessionLink, Flushable, Holda
   private keepaliveTimer: TimerHandle | null = null;
   /** Subscribers backed up by this client's messages: while any, its transport is not read. */
   private holds = 0;
+  /** Over its read budget this turn: unparsed bytes wait for the hub's next turn (`continueReading`). */
+  private deferred = false;
+  /** Whether the transport is paused (by holds or deferral). */
+  private paused = false;
+  private budgetTurn = -1;
+  private budget = 0;
 
   constructor(
     readonly transport: ClientTransport,
@@ -63,21 +69,52 @@ export class Connection implements ConnectionSink, SessionLink, Flushable, Holda
       this.keepUntilConnected(bytes.slice());
       return;
     }
-    // Held: bytes read before the pause took effect wait, unparsed, for `release`.
-    if (this.holds > 0) {
+    // Held or deferred: bytes read before the pause took effect wait, unparsed, for their turn.
+    if (this.holds > 0 || this.deferred) {
       this.reader.keep(bytes);
       return;
+    }
+    const turn = this.hub.turnNumber;
+    if (this.budgetTurn !== turn) {
+      this.budgetTurn = turn;
+      // A transport that cannot pause would pile its reads up here: it is read as it comes.
+      this.budget = this.transport.pause === undefined ? Number.POSITIVE_INFINITY : this.hub.readBudget;
     }
     try {
       this.reader.feed(bytes, (frame, bodyStart) => {
         dispatch(this, frame, bodyStart);
-        return this.state !== "closed" && this.state !== "connecting" && this.holds === 0;
+        this.budget -= frame.length;
+        return this.state !== "closed" && this.state !== "connecting" && this.holds === 0 && this.budget > 0;
       });
       if ((this.state as ConnectionState) === "connecting" && this.reader.buffered > 0)
         this.keepUntilConnected(this.reader.takeRest());
+      else if (this.budget <= 0 && this.reader.buffered > 0 && this.state === "open" && this.holds === 0)
+        this.defer();
     } catch (err) {
       this.fail(err);
     }
+  }
+
+  /** The hub's next turn: parse what waited (another budget's worth), reading again once it is done. */
+  continueReading(): void {
+    this.deferred = false;
+    if (this.state !== "open") return;
+    if (this.holds === 0 && this.reader.buffered > 0) this.data(NOTHING);
+    this.syncPause();
+  }
+
+  private defer(): void {
+    this.deferred = true;
+    this.syncPause();
+    this.hub.deferRead(this);
+  }
+
+  private syncPause(): void {
+    const pause = this.holds > 0 || this.deferred;
+    if (pause === this.paused || this.state === "closed") return;
+    this.paused = pause;
+    if (pause) this.transport.pause?.();
+    else this.transport.resume?.();
   }
 
   drained(): void {
@@ -124,19 +161,16 @@ export class Connection implements ConnectionSink, SessionLink, Flushable, Holda
 
   hold(): boolean {
     if (this.state !== "open" || this.transport.pause === undefined) return false;
-    if (this.holds++ === 0) this.transport.pause();
+    this.holds++;
+    this.syncPause();
     return true;
   }
 
   release(): void {
     if (this.holds === 0 || --this.holds > 0 || this.state === "closed") return;
-    this.transport.resume?.();
-    // Frames read before the pause: parse them after this turn (the releasing code is mid-pump).
-    if (this.reader.buffered > 0) queueMicrotask(() => this.resumeReading());
-  }
-
-  private resumeReading(): void {
-    if (this.holds === 0 && this.state === "open" && this.reader.buffered > 0) this.data(NOTHING);
+    // Frames read before the pause: parsed in the next turn (the releasing code is mid-pump).
+    if (this.reader.buffered > 0 && !this.deferred) this.defer();
+    else this.syncPause();
   }
 
   // ---- used by handlers ----

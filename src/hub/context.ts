@@ -48,6 +48,16 @@ export interface HubContext {
   released(flushable: Flushable): void;
   /** Asks for this link's bytes to be flushed at the end of the turn. */
   markDirty(flushable: Flushable): void;
+  /** Counts the commit-and-flush turns: read budgets are per turn. */
+  readonly turnNumber: number;
+  /** Bytes of frames one connection may parse per turn before yielding to the others. */
+  readonly readBudget: number;
+  /** A connection over its read budget: `continueReading` after the next turn's flush. */
+  deferRead(reader: DeferredReader): void;
+}
+
+export interface DeferredReader {
+  continueReading(): void;
 }
 
 export interface Flushable {

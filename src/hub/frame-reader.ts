@@ -7,32 +7,45 @@ import { ProtocolError } from "./protocol-error.ts";
 export type FrameSink = (frame: Uint8Array, bodyStart: number) => boolean;
 
 export class FrameReader {
+  /** Bytes of ours not parsed yet: `pending` from `pendingAt` on (a reader that stops early — out of
+   * budget, held — goes on from an offset instead of copying the rest each time). */
   private pending: Uint8Array | null = null;
+  private pendingAt = 0;
 
   constructor(private readonly maxPacketBytes: number) {}
 
   /** Bytes held back waiting for the rest of a frame. */
   get buffered(): number {
-    return this.pending?.length ?? 0;
+    return this.pending === null ? 0 : this.pending.length - this.pendingAt;
   }
 
   /** Hands back the bytes held so far (the caller stopped reading and keeps them itself). */
   takeRest(): Uint8Array {
-    const rest = this.pending ?? new Uint8Array(0);
+    const rest = this.pending?.subarray(this.pendingAt) ?? new Uint8Array(0);
     this.pending = null;
+    this.pendingAt = 0;
     return rest;
   }
 
   /** Keeps a chunk unparsed behind what is held (the caller is not reading now); `feed` takes it up. */
   keep(chunk: Uint8Array): void {
+    if (chunk.length === 0) return;
     if (this.pending === null) {
       this.pending = chunk.slice();
+      this.pendingAt = 0;
       return;
     }
-    const joined = new Uint8Array(this.pending.length + chunk.length);
-    joined.set(this.pending, 0);
-    joined.set(chunk, this.pending.length);
-    this.pending = joined;
+    this.pending = this.join(chunk);
+    this.pendingAt = 0;
+  }
+
+  private join(chunk: Uint8Array): Uint8Array {
+    const rest = (this.pending as Uint8Array).subarray(this.pendingAt);
+    if (chunk.length === 0) return rest;
+    const joined = new Uint8Array(rest.length + chunk.length);
+    joined.set(rest, 0);
+    joined.set(chunk, rest.length);
+    return joined;
   }
 
   feed(chunk: Uint8Array, sink: FrameSink): void {
@@ -40,12 +53,10 @@ export class FrameReader {
     // Joined bytes are already ours: frames can be subarrays of them instead of copies.
     let owned = false;
     if (this.pending !== null) {
-      const joined = new Uint8Array(this.pending.length + chunk.length);
-      joined.set(this.pending, 0);
-      joined.set(chunk, this.pending.length);
-      buf = joined;
+      buf = this.join(chunk);
       owned = true;
       this.pending = null;
+      this.pendingAt = 0;
     }
     let off = 0;
     const end = buf.length;
@@ -76,6 +87,10 @@ export class FrameReader {
       off += total;
       if (!sink(frame, headerLen)) break;
     }
-    if (off < end) this.pending = buf.slice(off);
+    if (off < end) {
+      // Ours already: go on from `off` next time. The transport's chunk: copy what is left, once.
+      this.pending = owned ? buf : buf.slice(off);
+      this.pendingAt = owned ? off : 0;
+    }
   }
 }

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { DEFAULT_HUB_LIMITS } from "../../../src/hub/contracts.ts";
-import { Hub } from "../../../src/hub/hub.ts";
+import { Hub, READ_BUDGET } from "../../../src/hub/hub.ts";
 import { HOLD_QUEUED, STALL_MS } from "../../../src/hub/session.ts";
 import { FakeClock } from "../../../src/lib/clock.ts";
 import { publishes, TestClient, testAuthenticator } from "./helpers.ts";
@@ -30,6 +30,11 @@ function flood(topic: string, count: number): Uint8Array {
   return out;
 }
 
+/** Runs hub turns until `done` (a flood is parsed a read budget per turn). */
+async function turnsUntil(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 1000 && !done(); i++) await hub.turn();
+}
+
 let hub: Hub;
 let clock: FakeClock;
 async function setup() {
@@ -53,6 +58,7 @@ describe("backpressure to publishers", () => {
     const { sub, pub } = await setup();
     const total = 1 + HOLD_QUEUED * 3;
     pub.raw(flood("bp", total - 1));
+    await turnsUntil(() => hub.stats().publishersHeld > 0);
     await sub.take();
     expect(pub.paused).toBe(true);
     expect(hub.stats().dropped).toBe(0);
@@ -71,15 +77,41 @@ describe("backpressure to publishers", () => {
   test("a subscriber backed up past the stall deadline lets its publishers go (then drops, counted)", async () => {
     const { sub, pub } = await setup();
     pub.raw(flood("bp", HOLD_QUEUED * 2));
-    await sub.take();
+    await turnsUntil(() => hub.stats().publishersHeld > 0);
     expect(pub.paused).toBe(true);
     await clock.advance(STALL_MS);
+    // The bytes read before the pause are parsed a read budget per turn, then reading resumes.
+    await turnsUntil(() => !pub.paused);
     expect(pub.paused).toBe(false);
     expect(hub.stats().stalledClients).toBe(1);
     pub.raw(flood("bp", DEFAULT_HUB_LIMITS.maxQueued));
+    await turnsUntil(() => !pub.paused);
     await sub.take();
-    expect(pub.pauses).toBe(1); // not held again while the subscriber stays stalled
+    expect(hub.stats().publishersHeld).toBe(1); // not held again while the subscriber stays stalled
     expect(hub.stats().dropped).toBeGreaterThan(0);
+  });
+
+  test("fairness: a flood parsed a read budget per turn; another client's packet is not kept behind it", async () => {
+    const { sub, pub } = await setup();
+    sub.transport.accepting = true;
+    sub.sink.drained();
+    await sub.take();
+    const probe = new TestClient(hub);
+    await probe.connect({ clientId: "probe" });
+    await probe.subscribe("pp", 0);
+    const total = 20_000; // ~140 kB in one read, as a socket hands a flooding publisher's bytes over
+    pub.raw(flood("bp", total));
+    probe.raw(flood("pp", 1));
+    const first = publishes(await probe.take());
+    expect(first.length).toBe(1); // out with the first turn, not after 20,000 frames
+    expect(pub.paused).toBe(true); // the rest waits, unread, for the next turns
+    let received = publishes(await sub.take()).length;
+    expect(received).toBeLessThan(total);
+    expect(received).toBeLessThan((4 * READ_BUDGET) / 7 + 10); // a budget per turn, two turns at most
+    for (let i = 0; i < 1000 && received < total; i++) received += publishes(await sub.take()).length;
+    expect(received).toBe(total);
+    expect(pub.paused).toBe(false);
+    expect(hub.stats().dropped).toBe(0);
   });
 
   test("a client is never held by its own subscription (its acks would be in the unread bytes)", async () => {
@@ -89,7 +121,8 @@ describe("backpressure to publishers", () => {
     pub.raw(flood("self", 1));
     await pub.take();
     pub.raw(flood("self", HOLD_QUEUED * 2));
+    await turnsUntil(() => !pub.paused);
     await pub.take();
-    expect(pub.pauses).toBe(0);
+    expect(hub.stats().publishersHeld).toBe(0);
   });
 });

@@ -123,11 +123,11 @@ export class Hub implements HubCore, HubContext {
     for (const p of state.sessions) {
       const session = new Session(p.clientId, false, this.env);
       for (const { filter, qos } of p.subscriptions) {
-        session.subscriptions.set(filter, qos);
+        session.setSubscription(filter, qos);
         this.tree.add(filter, session, qos);
       }
       for (const row of p.outgoing) session.restore(row);
-      for (const id of p.incomingQos2) session.incomingQos2.add(id);
+      for (const id of p.incomingQos2) session.addIncomingQos2(id);
       this.sessions.set(p.clientId, session);
     }
     this.startedAt = this.clock.monotonic();
@@ -223,14 +223,14 @@ export class Hub implements HubCore, HubContext {
   }
 
   subscribe(session: Session, filter: string, qos: 0 | 1 | 2): void {
-    session.subscriptions.set(filter, qos);
+    session.setSubscription(filter, qos);
     this.tree.add(filter, session, qos);
     if (!session.clean) this.persistence.setSubscription(session.clientId, filter, qos);
     if (filter.startsWith("$SYS")) this.sys.update(true, true);
   }
 
   unsubscribe(session: Session, filter: string): void {
-    if (!session.subscriptions.delete(filter)) return;
+    if (!session.deleteSubscription(filter)) return;
     this.tree.remove(filter, session);
     if (!session.clean) this.persistence.setSubscription(session.clientId, filter, null);
     if (filter.startsWith("$SYS")) this.sys.update(this.tree.hasRoot("$SYS"), false);

@@ -57,17 +57,25 @@ export interface SessionEnv {
   clock: Clock;
 }
 
+const NO_SUBSCRIPTIONS: ReadonlyMap<string, 0 | 1 | 2> = new Map();
+const NO_INFLIGHT: ReadonlyMap<number, Outgoing> = new Map();
+const NO_IDS: ReadonlySet<number> = new Set();
+
+/**
+ * Collections are created on first use: an idle client's session (no subscriptions, nothing in
+ * flight or queued) holds no Map, Set or array — each would cost hundreds of bytes per connection.
+ */
 export class Session {
-  readonly subscriptions = new Map<string, 0 | 1 | 2>();
-  readonly inflight = new Map<number, Outgoing>();
-  readonly incomingQos2 = new Set<number>();
   link: SessionLink | null = null;
-  private queue: Outgoing[] = [];
+  private subs: Map<string, 0 | 1 | 2> | null = null;
+  private flight: Map<number, Outgoing> | null = null;
+  private qos2In: Set<number> | null = null;
+  private queue: Outgoing[] | null = null;
   private head = 0;
   private nextSeq = 1;
   private nextPacketId = 1;
   private retryTimer: TimerHandle | null = null;
-  private holders: Holdable[] = [];
+  private holders: Holdable[] | null = null;
   private stallTimer: TimerHandle | null = null;
   private stalled = false;
 
@@ -78,7 +86,52 @@ export class Session {
   ) {}
 
   get queued(): number {
-    return this.queue.length - this.head;
+    return this.queue === null ? 0 : this.queue.length - this.head;
+  }
+
+  /** Filter → granted QoS (read-only: change it through `setSubscription`/`deleteSubscription`). */
+  get subscriptions(): ReadonlyMap<string, 0 | 1 | 2> {
+    return this.subs ?? NO_SUBSCRIPTIONS;
+  }
+
+  setSubscription(filter: string, qos: 0 | 1 | 2): void {
+    this.subs ??= new Map();
+    this.subs.set(filter, qos);
+  }
+
+  /** False when there was no such subscription. */
+  deleteSubscription(filter: string): boolean {
+    return this.subs?.delete(filter) === true;
+  }
+
+  /** Deliveries sent and not yet acknowledged, by packet id. */
+  get inflight(): ReadonlyMap<number, Outgoing> {
+    return this.flight ?? NO_INFLIGHT;
+  }
+
+  /** Incoming QoS 2 packet ids received (PUBREC sent) and not yet released by PUBREL. */
+  get incomingQos2(): ReadonlySet<number> {
+    return this.qos2In ?? NO_IDS;
+  }
+
+  addIncomingQos2(packetId: number): void {
+    this.qos2In ??= new Set();
+    this.qos2In.add(packetId);
+  }
+
+  /** False when the id was not there. */
+  deleteIncomingQos2(packetId: number): boolean {
+    return this.qos2In?.delete(packetId) === true;
+  }
+
+  private setInflight(out: Outgoing): void {
+    this.flight ??= new Map();
+    this.flight.set(out.packetId, out);
+  }
+
+  private enqueue(out: Outgoing): void {
+    this.queue ??= [];
+    this.queue.push(out);
   }
 
   /** Restores a persisted outgoing message (in seq order) before the client reconnects. */
@@ -93,8 +146,8 @@ export class Session {
       sentAt: 0,
     };
     this.nextSeq = Math.max(this.nextSeq, row.seq + 1);
-    if (row.packetId !== 0) this.inflight.set(row.packetId, out);
-    else this.queue.push(out);
+    if (row.packetId !== 0) this.setInflight(out);
+    else this.enqueue(out);
   }
 
   /** Hands a message to this session at the QoS it was granted; false when dropped (queue full). */
@@ -115,7 +168,7 @@ export class Session {
     const out: Outgoing = { seq: this.nextSeq++, msg, qos, retain, packetId: 0, state: "publish", sentAt: 0 };
     if (qos > 0 && !this.clean) this.env.persistence.putOutgoing(this.row(out), true);
     if (link !== null && this.queued === 0 && this.windowOpen() && link.canSend()) this.send(out, link);
-    else this.queue.push(out);
+    else this.enqueue(out);
     return true;
   }
 
@@ -126,12 +179,13 @@ export class Session {
   congested(publisher: Holdable): void {
     if (this.queued < HOLD_QUEUED || this.link === null || this.stalled) return;
     if ((this.link as unknown) === publisher) return; // its own acks are in the bytes we would stop reading
-    if (this.holders.includes(publisher) || !publisher.hold()) return;
+    if (this.holders?.includes(publisher) || !publisher.hold()) return;
+    this.holders ??= [];
     this.holders.push(publisher);
     this.env.stats.publishersHeld++;
     this.stallTimer ??= this.env.clock.setTimeout(() => {
       this.stallTimer = null;
-      if (this.holders.length === 0) return;
+      if (this.holders === null) return;
       this.stalled = true;
       this.env.stats.stalledClients++;
       this.releaseHolders();
@@ -142,37 +196,41 @@ export class Session {
   pump(): void {
     const link = this.link;
     if (link === null) return;
-    while (this.head < this.queue.length && link.canSend()) {
-      const out = this.queue[this.head] as Outgoing;
-      if (out.qos > 0 && !this.windowOpen()) break;
-      this.queue[this.head++] = undefined as unknown as Outgoing;
-      this.send(out, link);
-    }
-    if (this.head === this.queue.length) {
-      this.queue = [];
-      this.head = 0;
-    } else if (this.head > 1024 && this.head * 2 > this.queue.length) {
-      this.queue = this.queue.slice(this.head);
-      this.head = 0;
+    const queue = this.queue;
+    if (queue !== null) {
+      while (this.head < queue.length && link.canSend()) {
+        const out = queue[this.head] as Outgoing;
+        if (out.qos > 0 && !this.windowOpen()) break;
+        queue[this.head++] = undefined as unknown as Outgoing;
+        this.send(out, link);
+      }
+      if (this.head === queue.length) {
+        this.queue = null;
+        this.head = 0;
+      } else if (this.head > 1024 && this.head * 2 > queue.length) {
+        this.queue = queue.slice(this.head);
+        this.head = 0;
+      }
     }
     if (this.queued <= RELEASE_QUEUED) {
       this.stalled = false;
-      if (this.holders.length > 0) this.releaseHolders();
+      if (this.holders !== null) this.releaseHolders();
     }
   }
 
   private releaseHolders(): void {
     const holders = this.holders;
-    this.holders = [];
+    this.holders = null;
     this.stallTimer?.cancel();
     this.stallTimer = null;
-    for (const h of holders) h.release();
+    if (holders !== null) for (const h of holders) h.release();
   }
 
   /** A client connected to this session: unacknowledged messages go again first [MQTT-4.4.0-1]. */
   attach(link: SessionLink): void {
     this.link = link;
-    for (const out of [...this.inflight.values()].sort((a, b) => a.seq - b.seq)) this.resend(out, link);
+    if (this.flight !== null)
+      for (const out of [...this.flight.values()].sort((a, b) => a.seq - b.seq)) this.resend(out, link);
     this.armRetry();
     this.pump();
   }
@@ -184,7 +242,10 @@ export class Session {
     this.retryTimer?.cancel();
     this.retryTimer = null;
     // QoS 0 messages waiting behind a slow link are not kept for an offline session.
-    if (this.queued > 0) this.queue = this.queue.slice(this.head).filter((o) => o.qos > 0);
+    if (this.queue !== null) {
+      const kept = this.queue.slice(this.head).filter((o) => o.qos > 0);
+      this.queue = kept.length > 0 ? kept : null;
+    }
     this.head = 0;
   }
 
@@ -217,8 +278,8 @@ export class Session {
   /** Forgets everything persisted for this session (clean session ended or replaced). */
   discard(): void {
     this.detach();
-    this.queue = [];
-    this.inflight.clear();
+    this.queue = null;
+    this.flight = null;
     if (!this.clean) this.env.persistence.deleteSession(this.clientId);
   }
 
@@ -230,7 +291,7 @@ export class Session {
     if (out.qos > 0) {
       out.packetId = this.allocatePacketId();
       out.sentAt = this.env.clock.monotonic();
-      this.inflight.set(out.packetId, out);
+      this.setInflight(out);
       if (!this.clean) this.env.persistence.putOutgoing(this.row(out), false);
       if (this.retryTimer === null) this.armRetry();
     }
@@ -245,7 +306,7 @@ export class Session {
   }
 
   private complete(out: Outgoing): void {
-    this.inflight.delete(out.packetId);
+    this.flight?.delete(out.packetId);
     if (!this.clean) this.env.persistence.deleteOutgoing(this.clientId, out.seq);
     if (this.inflight.size === 0 && this.retryTimer !== null) {
       this.retryTimer.cancel();

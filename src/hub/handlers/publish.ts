@@ -40,7 +40,7 @@ function acknowledge(conn: Connection, p: PublishPacket): void {
   } else if (p.qos === 2) {
     const session = conn.session!;
     if (!session.incomingQos2.has(p.packetId)) {
-      session.incomingQos2.add(p.packetId);
+      session.addIncomingQos2(p.packetId);
       if (!session.clean) conn.hub.persistence.setIncomingQos2(session.clientId, p.packetId, true);
     }
     conn.reply().ack(PUBREC, p.packetId); // [MQTT-4.3.3-2]
@@ -63,7 +63,7 @@ function messageOf(p: PublishPacket): HubMessage {
 export function handlePubrel(conn: Connection, frame: Uint8Array, bodyStart: number): void {
   const packetId = decodeAck(frame, bodyStart); // [MQTT-3.6.1-1]
   const session = conn.session!;
-  if (session.incomingQos2.delete(packetId) && !session.clean) {
+  if (session.deleteIncomingQos2(packetId) && !session.clean) {
     conn.hub.persistence.setIncomingQos2(session.clientId, packetId, false);
   }
   conn.reply().ack(PUBCOMP, packetId); // [MQTT-4.3.3-2] also for an id already released

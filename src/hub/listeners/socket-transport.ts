@@ -38,7 +38,8 @@ export class SocketTransport implements ClientTransport {
   readonly peerCertificate?: PeerCertificate;
   /** Set by the listener right after the core accepted the transport. */
   sink: ConnectionSink | undefined;
-  private readonly queue = new SendQueue();
+  /** What the socket did not take yet; created only then (an idle connection holds no queue). */
+  private queue: SendQueue | null = null;
   private readonly highWater: number;
   private full = false;
   private closing = false;
@@ -56,14 +57,17 @@ export class SocketTransport implements ClientTransport {
   }
 
   get buffered(): number {
-    return this.queue.length + (this.socket.backlog?.() ?? 0);
+    return (this.queue?.length ?? 0) + (this.socket.backlog?.() ?? 0);
   }
 
   write(bytes: Uint8Array): boolean {
     if (this.ended || this.closing) return false;
-    if (this.queue.length === 0) {
+    if (this.queue === null || this.queue.length === 0) {
       const taken = Math.max(0, this.socket.write(bytes));
-      if (taken < bytes.length) this.queue.push(bytes.subarray(taken));
+      if (taken < bytes.length) {
+        this.queue ??= new SendQueue();
+        this.queue.push(bytes.subarray(taken));
+      }
     } else {
       this.queue.push(bytes);
     }
@@ -82,7 +86,7 @@ export class SocketTransport implements ClientTransport {
   close(_reason?: string): void {
     if (this.ended || this.closing) return;
     this.closing = true;
-    if (this.queue.length === 0) {
+    if (this.queue === null || this.queue.length === 0) {
       this.finish(false);
       return;
     }
@@ -94,8 +98,10 @@ export class SocketTransport implements ClientTransport {
   /** The socket has room again: send what waits, then tell the core if it was holding back. */
   onDrain(): void {
     if (this.ended) return;
-    const empty = this.queue.flush((b) => this.socket.write(b));
-    if (!empty) return;
+    if (this.queue !== null) {
+      if (!this.queue.flush((b) => this.socket.write(b))) return;
+      this.queue = null;
+    }
     if (this.closing) {
       this.finish(false);
       return;
@@ -115,7 +121,7 @@ export class SocketTransport implements ClientTransport {
     if (this.ended) return;
     const byCore = this.closing;
     this.ended = true;
-    this.queue.clear();
+    this.queue = null;
     if (this.closeTimer !== undefined) clearTimeout(this.closeTimer);
     if (!byCore) this.sink?.closed(error);
   }
@@ -124,7 +130,7 @@ export class SocketTransport implements ClientTransport {
     if (this.ended) return;
     this.ended = true;
     if (this.closeTimer !== undefined) clearTimeout(this.closeTimer);
-    this.queue.clear();
+    this.queue = null;
     if (cut) this.socket.terminate();
     else this.socket.end();
   }

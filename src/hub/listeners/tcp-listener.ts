@@ -25,9 +25,8 @@ export interface ListenerDeps {
   highWaterBytes?: number;
 }
 
-interface Conn {
-  transport?: SocketTransport;
-}
+/** A socket's data: its transport once the core accepted it (the transport itself, no wrapper). */
+type Conn = SocketTransport | undefined;
 
 export function startTcpListener(config: ListenerConfig, deps: ListenerDeps): RunningListener {
   const { core, log, tls } = deps;
@@ -38,7 +37,7 @@ export function startTcpListener(config: ListenerConfig, deps: ListenerDeps): Ru
     ...(secure && tls
       ? { tls: { ...tls.options, requestCert: tls.verifyClients, rejectUnauthorized: false } }
       : {}),
-    data: {},
+    data: undefined,
     socket: {
       binaryType: "uint8array",
       open(socket) {
@@ -57,37 +56,28 @@ export function startTcpListener(config: ListenerConfig, deps: ListenerDeps): Ru
           }
           peerCertificate = checked;
         }
-        const transport = new SocketTransport(
-          {
-            write: (b) => socket.write(b),
-            end: () => socket.end(),
-            terminate: () => socket.terminate(),
-            pause: () => socket.pause(),
-            resume: () => socket.resume(),
-          },
-          {
-            remoteAddress,
-            listener: config.url,
-            ...(peerCertificate ? { peerCertificate } : {}),
-            ...(deps.highWaterBytes ? { highWaterBytes: deps.highWaterBytes } : {}),
-          },
-        );
-        // a fresh object per socket: the listener's initial `data` is one object shared by all sockets
-        socket.data = { transport };
+        // The Bun socket is the RawSocket itself: no closures per connection.
+        const transport = new SocketTransport(socket, {
+          remoteAddress,
+          listener: config.url,
+          ...(peerCertificate ? { peerCertificate } : {}),
+          ...(deps.highWaterBytes ? { highWaterBytes: deps.highWaterBytes } : {}),
+        });
+        socket.data = transport;
         transport.sink = core.accept(transport);
       },
       data(socket, bytes) {
-        socket.data.transport?.onData(bytes);
+        socket.data?.onData(bytes);
       },
       drain(socket) {
-        socket.data.transport?.onDrain();
+        socket.data?.onDrain();
       },
       close(socket, error) {
-        socket.data.transport?.onClose(error);
+        socket.data?.onClose(error);
       },
       error(socket, error) {
         log.debug("hub_socket_error", { listener: config.url, error: error.message });
-        socket.data.transport?.onClose(error);
+        socket.data?.onClose(error);
       },
     },
   });

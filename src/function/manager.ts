@@ -5,6 +5,8 @@
 import { mkdirSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { msgpackCodec } from "../beehive/index.ts";
+import { builtinImage, legacyBuiltinReplacement } from "../config/builtin-images.ts";
 import type { EnvMap } from "../config/index.ts";
 import type { InprocClient, InprocClientOptions } from "../hub/index.ts";
 import { type Clock, systemClock } from "../lib/clock.ts";
@@ -90,6 +92,15 @@ function socketDirFor(preferred: string, functions: readonly ManagedFunction[]):
   return mkdtempSync(join(tmpdir(), "oe-fn-"));
 }
 
+/**
+ * The JavaScript runtime (this executable) reads MessagePack: payload bytes travel raw instead of as
+ * base64 in JSON ({"$bin": …}), parsed without a reviver. Other runtimes get JSON, which all speak.
+ */
+export function speaksMsgpack(ctx: BuiltinContext, service: string): boolean {
+  const image = ctx.application.services.find((s) => s.name === service)?.image ?? "";
+  return (builtinImage(image) ?? legacyBuiltinReplacement(image)) === "openedge-function-node";
+}
+
 export async function startFunctionManager(
   ctx: BuiltinContext,
   deps: FunctionManagerDeps,
@@ -118,7 +129,14 @@ export async function startFunctionManager(
           queueMax: Math.max(1, users * limitOf(fn)),
           socketDir,
         },
-        { starter: ctx.instances, connect: deps.connect ?? socketConnector({ clock }), clock, log },
+        {
+          starter: ctx.instances,
+          connect:
+            deps.connect ??
+            socketConnector({ clock, ...(speaksMsgpack(ctx, fn.service) ? { codec: msgpackCodec } : {}) }),
+          clock,
+          log,
+        },
       ),
     );
   }

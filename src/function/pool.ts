@@ -3,6 +3,7 @@
 // Instances are `<service>.<function>.<n>`, n the lowest id not held (a stopping instance still holds it).
 
 import { join } from "node:path";
+import type { Codec } from "../beehive/index.ts";
 import { type Clock, systemClock, type TimerHandle } from "../lib/clock.ts";
 import { errorMessage, isOpenEdgeError, OpenEdgeError } from "../lib/errors.ts";
 import { type Logger, silentLogger } from "../log/index.ts";
@@ -386,6 +387,8 @@ export class FunctionPool {
 }
 
 /** A RuntimeConnector over RuntimeClient (real sockets). */
-export function socketConnector(options: { clock?: Clock; retryMs?: number } = {}): RuntimeConnector {
+export function socketConnector(
+  options: { clock?: Clock; retryMs?: number; codec?: Codec } = {},
+): RuntimeConnector {
   return (socketPath, deadlineMs) => RuntimeClient.connect(socketPath, { deadlineMs, ...options });
 }

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseApplicationConfig } from "../../../src/config/index.ts";
 import { startFunctionManager } from "../../../src/function/index.ts";
+import { speaksMsgpack } from "../../../src/function/manager.ts";
 import { isOpenEdgeError } from "../../../src/lib/errors.ts";
 import { silentLogger } from "../../../src/log/index.ts";
 import type { BuiltinContext } from "../../../src/master/builtin-host.ts";
@@ -55,4 +56,24 @@ test("no in-process hub: a config error saying network hubs are not supported ye
 test("a bad service.yml fails the start with the field named", async () => {
   const message = await failure(context("functions: [{name: f, service: missing}]\n"));
   expect(message).toContain('functions[0].service: service "missing" is not in the application');
+});
+
+test("calls go to the JavaScript runtime in MessagePack, to other runtimes in JSON", () => {
+  const app = parseApplicationConfig(
+    [
+      "version: v1",
+      "services:",
+      "  - {name: fm, image: openedge-function-manager}",
+      "  - {name: js, image: openedge-function-node, replica: 0}",
+      "  - {name: js85, image: 'hub.baidubce.com/openedge/openedge-function-node85:0.1.5', replica: 0}",
+      "  - {name: py, image: openedge-function-python3, replica: 0}",
+      "",
+    ].join("\n"),
+    { env: {}, workDir: tmpdir() },
+  ).app;
+  const ctx = { application: app } as BuiltinContext;
+  expect(speaksMsgpack(ctx, "js")).toBe(true);
+  expect(speaksMsgpack(ctx, "js85")).toBe(true);
+  expect(speaksMsgpack(ctx, "py")).toBe(false);
+  expect(speaksMsgpack(ctx, "absent")).toBe(false);
 });

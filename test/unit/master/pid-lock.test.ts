@@ -23,11 +23,15 @@ test("the lock writes our pid and release removes it", () => {
   expect(existsSync(path)).toBe(false);
 });
 
-test("a live master holding the file refuses a second one with ERR_LOCKED naming the pid", () => {
+test("a live master holding the file refuses a second one with ERR_LOCKED naming the pid", async () => {
   const path = pidPath();
-  // a real other process whose command line looks like a master (bun running a script)
-  const other = Bun.spawn([process.execPath, "-e", "setTimeout(() => {}, 60000)"], { stdout: "ignore" });
+  // a real other process whose command line looks like a master (bun running a script); wait until
+  // it runs: between fork and exec its /proc cmdline is not yet its own
+  const other = Bun.spawn([process.execPath, "-e", 'console.log("up"); setTimeout(() => {}, 60000)'], {
+    stdout: "pipe",
+  });
   try {
+    await other.stdout.getReader().read();
     acquirePidLock(path, other.pid); // written on behalf of the other process
     let caught: unknown;
     try {
@@ -53,10 +57,20 @@ test("a stale pid file from a dead process is taken over", async () => {
   lock.release();
 });
 
-test("a recycled pid running something that is not a master does not hold the lock", () => {
+/** Resolves once the process has exec'd `command` (before that its cmdline is its parent's). */
+async function execed(pid: number, command: string): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!readFileSync(`/proc/${pid}/cmdline`, "utf8").startsWith(`${command}\0`)) {
+    if (Date.now() > deadline) throw new Error(`pid ${pid} did not exec ${command}`);
+    await Bun.sleep(1);
+  }
+}
+
+test("a recycled pid running something that is not a master does not hold the lock", async () => {
   const path = pidPath();
   const sleeper = Bun.spawn(["sleep", "30"]);
   try {
+    await execed(sleeper.pid, "sleep");
     acquirePidLock(path, sleeper.pid);
     const lock = acquirePidLock(path);
     expect(readFileSync(path, "utf8").trim()).toBe(String(process.pid));

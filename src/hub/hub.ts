@@ -21,6 +21,7 @@ import type { HubPersistence } from "./persistence.ts";
 import { MemoryPersistence } from "./persistence-memory.ts";
 import { RetainTree } from "./retain-tree.ts";
 import { HOLD_QUEUED, type Holdable, type HubMessage, Session, type SessionEnv } from "./session.ts";
+import { SessionExpiry } from "./session-expiry.ts";
 import { type HubStats, type HubStatsSnapshot, newStats } from "./stats.ts";
 import { SysTopics } from "./sys-topics.ts";
 import { TopicTree } from "./topic-tree.ts";
@@ -78,6 +79,7 @@ export class Hub implements HubCore, HubContext {
   private readonly routeCount: number;
   private readonly sys: SysTopics;
   private readonly env: SessionEnv;
+  private readonly expiry: SessionExpiry;
   private matchCache = new Map<string, Array<[Session, number]>>();
   private matchGeneration = -1;
   private readonly permissionCache = new WeakMap<Principal, Map<string, boolean>>();
@@ -107,6 +109,7 @@ export class Hub implements HubCore, HubContext {
       clock: this.clock,
     };
     this.startedAt = this.clock.monotonic();
+    this.expiry = new SessionExpiry(this.clock, (clientId) => this.expireSession(clientId));
     this.sys = new SysTopics(
       this.clock,
       deps.sysIntervalMs ?? 10_000,
@@ -130,6 +133,8 @@ export class Hub implements HubCore, HubContext {
       for (const id of p.incomingQos2) session.addIncomingQos2(id);
       this.sessions.set(p.clientId, session);
     }
+    this.scheduleLoadedExpiry(state.sessions);
+    if (this.persistence.dirty) this.persistence.commit();
     this.startedAt = this.clock.monotonic();
     this.state = "running";
     this.sys.update(this.tree.hasRoot("$SYS"), false);
@@ -143,6 +148,7 @@ export class Hub implements HubCore, HubContext {
     this.sys.stop();
     for (const c of [...this.connections]) if (c instanceof Connection) c.terminate(false, "hub closing");
     for (const s of this.sessions.values()) s.detach();
+    this.expiry.stop(); // the offline times are stored: the next start goes on from them
     this.runTurn();
     this.persistence.close();
     this.log.info("hub_closed", {});
@@ -205,7 +211,11 @@ export class Hub implements HubCore, HubContext {
       this.removeSession(existing); // [MQTT-3.1.2-6]
       existing = undefined;
     }
-    if (existing !== undefined) return { session: existing, present: true }; // [MQTT-3.2.2-2]
+    if (existing !== undefined) {
+      this.expiry.cancel(clientId);
+      this.persistence.setOffline(clientId, null);
+      return { session: existing, present: true }; // [MQTT-3.2.2-2]
+    }
     const session = new Session(clientId, clean, this.env);
     this.sessions.set(clientId, session);
     if (!clean) this.persistence.saveSession(clientId);
@@ -215,7 +225,9 @@ export class Hub implements HubCore, HubContext {
   closeSession(session: Session, link: unknown): void {
     if (session.link !== link) return;
     session.detach();
-    if (session.clean) this.removeSession(session); // [MQTT-3.1.2-6]
+    if (session.clean)
+      this.removeSession(session); // [MQTT-3.1.2-6]
+    else this.wentOffline(session.clientId, this.clock.now());
   }
 
   released(flushable: Flushable): void {
@@ -349,7 +361,39 @@ export class Hub implements HubCore, HubContext {
     }
   }
 
+  /** A persistent session without a client: stored as such, and expiring when so configured. */
+  private wentOffline(clientId: string, since: number): void {
+    this.persistence.setOffline(clientId, since);
+    if (this.limits.sessionExpiryMs > 0) this.expiry.schedule(clientId, since + this.limits.sessionExpiryMs);
+  }
+
+  /** Deadlines of loaded sessions run from when they went offline; unrecorded (an older store, or a
+   * crash while connected) counts as offline from now. Added in deadline order (see SessionExpiry). */
+  private scheduleLoadedExpiry(loaded: Array<{ clientId: string; offlineSince: number | null }>): void {
+    const now = this.clock.now();
+    const offline: Array<[string, number]> = [];
+    for (const p of loaded) {
+      if (p.offlineSince === null) this.persistence.setOffline(p.clientId, now);
+      offline.push([p.clientId, p.offlineSince ?? now]);
+    }
+    if (this.limits.sessionExpiryMs <= 0) return;
+    offline.sort((a, b) => a[1] - b[1]);
+    for (const [clientId, since] of offline)
+      this.expiry.schedule(clientId, since + this.limits.sessionExpiryMs);
+  }
+
+  private expireSession(clientId: string): void {
+    const session = this.sessions.get(clientId);
+    if (session === undefined || session.link !== null) return;
+    const queued = session.queued + session.inflight.size;
+    this.removeSession(session); // deletes it from persistence, committed with this turn
+    this.counters.sessionsExpired++;
+    this.log.info("session_expired", { client_id: clientId, queued_dropped: queued });
+    this.scheduleTurn();
+  }
+
   private removeSession(session: Session): void {
+    this.expiry.cancel(session.clientId);
     for (const filter of session.subscriptions.keys()) this.tree.remove(filter, session);
     session.discard();
     this.sessions.delete(session.clientId);

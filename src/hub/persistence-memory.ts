@@ -8,6 +8,7 @@ interface SessionRecord {
   subscriptions: Map<string, 0 | 1 | 2>;
   outgoing: Map<number, OutgoingRow>;
   incomingQos2: Set<number>;
+  offlineSince: number | null;
 }
 
 export class MemoryPersistence implements HubPersistence {
@@ -23,6 +24,7 @@ export class MemoryPersistence implements HubPersistence {
         subscriptions: [...s.subscriptions].map(([filter, qos]) => ({ filter, qos })),
         outgoing: [...s.outgoing.values()].sort((a, b) => a.seq - b.seq).map((r) => ({ ...r })),
         incomingQos2: [...s.incomingQos2],
+        offlineSince: s.offlineSince,
       });
     }
     return { retained: [...this.retained.values()], sessions };
@@ -39,6 +41,10 @@ export class MemoryPersistence implements HubPersistence {
 
   deleteSession(clientId: string): void {
     this.sessions.delete(clientId);
+  }
+
+  setOffline(clientId: string, since: number | null): void {
+    this.session(clientId).offlineSince = since;
   }
 
   setSubscription(clientId: string, filter: string, qos: 0 | 1 | 2 | null): void {
@@ -68,7 +74,7 @@ export class MemoryPersistence implements HubPersistence {
   private session(clientId: string): SessionRecord {
     let s = this.sessions.get(clientId);
     if (s === undefined) {
-      s = { subscriptions: new Map(), outgoing: new Map(), incomingQos2: new Set() };
+      s = { subscriptions: new Map(), outgoing: new Map(), incomingQos2: new Set(), offlineSince: null };
       this.sessions.set(clientId, s);
     }
     return s;

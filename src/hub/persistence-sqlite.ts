@@ -24,7 +24,7 @@ type Op = () => void;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS retained (topic TEXT PRIMARY KEY, payload BLOB NOT NULL, qos INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS sessions (client_id TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS sessions (client_id TEXT PRIMARY KEY, offline_since INTEGER);
 CREATE TABLE IF NOT EXISTS subscriptions (client_id TEXT NOT NULL, filter TEXT NOT NULL, qos INTEGER NOT NULL,
   PRIMARY KEY (client_id, filter));
 CREATE TABLE IF NOT EXISTS outgoing (client_id TEXT NOT NULL, seq INTEGER NOT NULL, topic TEXT NOT NULL,
@@ -33,6 +33,14 @@ CREATE TABLE IF NOT EXISTS outgoing (client_id TEXT NOT NULL, seq INTEGER NOT NU
 CREATE TABLE IF NOT EXISTS incoming_qos2 (client_id TEXT NOT NULL, packet_id INTEGER NOT NULL,
   PRIMARY KEY (client_id, packet_id));
 `;
+
+/** Brings a `hub.db` written by an older version up to SCHEMA (its sessions get no offline time). */
+function migrate(db: Database): void {
+  const columns = db.query<{ name: string }, []>("PRAGMA table_info(sessions)").all();
+  if (!columns.some((c) => c.name === "offline_since")) {
+    db.exec("ALTER TABLE sessions ADD COLUMN offline_since INTEGER");
+  }
+}
 
 export class SqlitePersistence implements HubPersistence {
   private readonly db: Database;
@@ -49,6 +57,7 @@ export class SqlitePersistence implements HubPersistence {
       this.db.exec("PRAGMA journal_mode=WAL");
       this.db.exec(`PRAGMA synchronous=${options.synchronous === "full" ? "FULL" : "NORMAL"}`);
       this.db.exec(SCHEMA);
+      migrate(this.db);
     } catch (err) {
       throw new OpenEdgeError("ERR_IO", `failed to open hub storage in "${options.dir}"`, { cause: err });
     }
@@ -57,6 +66,7 @@ export class SqlitePersistence implements HubPersistence {
       setRetained: q("INSERT OR REPLACE INTO retained (topic, payload, qos) VALUES (?, ?, ?)"),
       clearRetained: q("DELETE FROM retained WHERE topic = ?"),
       saveSession: q("INSERT OR IGNORE INTO sessions (client_id) VALUES (?)"),
+      setOffline: q("UPDATE sessions SET offline_since = ? WHERE client_id = ?"),
       delSession: q("DELETE FROM sessions WHERE client_id = ?"),
       delSubs: q("DELETE FROM subscriptions WHERE client_id = ?"),
       delOutgoingAll: q("DELETE FROM outgoing WHERE client_id = ?"),
@@ -89,13 +99,14 @@ export class SqlitePersistence implements HubPersistence {
     const session = (clientId: string): PersistedSession => {
       let s = sessions.get(clientId);
       if (s === undefined) {
-        s = { clientId, subscriptions: [], outgoing: [], incomingQos2: [] };
+        s = { clientId, subscriptions: [], outgoing: [], incomingQos2: [], offlineSince: null };
         sessions.set(clientId, s);
       }
       return s;
     };
-    for (const r of this.db.query<{ client_id: string }, []>("SELECT client_id FROM sessions").all()) {
-      session(r.client_id);
+    type SessionRow = { client_id: string; offline_since: number | null };
+    for (const r of this.db.query<SessionRow, []>("SELECT client_id, offline_since FROM sessions").all()) {
+      session(r.client_id).offlineSince = r.offline_since;
     }
     type SubRow = { client_id: string; filter: string; qos: number };
     for (const r of this.db.query<SubRow, []>("SELECT client_id, filter, qos FROM subscriptions").all()) {
@@ -153,6 +164,10 @@ export class SqlitePersistence implements HubPersistence {
         s!.run(clientId);
       }
     });
+  }
+
+  setOffline(clientId: string, since: number | null): void {
+    this.ops.push(() => this.st.setOffline!.run(since, clientId));
   }
 
   setSubscription(clientId: string, filter: string, qos: 0 | 1 | 2 | null): void {

@@ -24,6 +24,8 @@ export interface PersistedSession {
   /** In `seq` order. */
   outgoing: OutgoingRow[];
   incomingQos2: number[];
+  /** When its last client connection ended (epoch ms); null while connected or not recorded. */
+  offlineSince: number | null;
 }
 
 export interface PersistedState {
@@ -39,6 +41,8 @@ export interface HubPersistence {
   saveSession(clientId: string): void;
   /** Removes a session with its subscriptions, outgoing messages and incoming ids. */
   deleteSession(clientId: string): void;
+  /** Records when the session's client went offline (epoch ms), or null when it is back. */
+  setOffline(clientId: string, since: number | null): void;
   setSubscription(clientId: string, filter: string, qos: 0 | 1 | 2 | null): void;
   /** Inserts or updates; `fresh` says the row was never written before (lets a batch cancel out). */
   putOutgoing(row: OutgoingRow, fresh: boolean): void;

@@ -14,6 +14,8 @@ export interface HubStats {
   /** Subscribers that stayed backed up past the stall deadline (their publishers were let go). */
   stalledClients: number;
   connectionsRefused: number;
+  /** Offline persistent sessions removed at their expiry (`session.expiry`), queues included. */
+  sessionsExpired: number;
 }
 
 export function newStats(): HubStats {
@@ -27,6 +29,7 @@ export function newStats(): HubStats {
     publishersHeld: 0,
     stalledClients: 0,
     connectionsRefused: 0,
+    sessionsExpired: 0,
   };
 }
 

@@ -1,14 +1,17 @@
 // One suite for every hub persistence backend: the store's own contract, then a hub "crash" (the Hub
 // dropped without close, a new one on the same store) that must lose nothing it acknowledged.
 
+import { Database } from "bun:sqlite";
 import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DEFAULT_HUB_LIMITS } from "../../src/hub/contracts.ts";
 import { Hub } from "../../src/hub/hub.ts";
 import type { HubPersistence } from "../../src/hub/persistence.ts";
 import { MemoryPersistence } from "../../src/hub/persistence-memory.ts";
 import { SqlitePersistence } from "../../src/hub/persistence-sqlite.ts";
+import { FakeClock } from "../../src/lib/clock.ts";
 import { publishes, TestClient, testAuthenticator, tick } from "../unit/hub/helpers.ts";
 
 const dirs: string[] = [];
@@ -90,9 +93,85 @@ for (const backend of backends) {
           subscriptions: [{ filter: "a/#", qos: 1 }],
           outgoing: [expect.objectContaining({ seq: 1, packetId: 7, state: "publish" })],
           incomingQos2: [9],
+          offlineSince: null,
         },
       ]);
       expect(text(sessions[0]?.outgoing[0]?.message.payload ?? bytes(""))).toBe("m1");
+    });
+
+    test("a session's offline time: set, cleared, kept with the session", () => {
+      const { store, reopen } = backend.open();
+      store.saveSession("a");
+      store.saveSession("b");
+      store.setOffline("a", 1234);
+      store.setOffline("b", 99);
+      store.setOffline("b", null);
+      store.commit();
+      store.saveSession("a"); // an existing session keeps its offline time
+      store.commit();
+      const got = reopen()
+        .load()
+        .sessions.map((s) => [s.clientId, s.offlineSince]);
+      expect(got.sort()).toEqual([
+        ["a", 1234],
+        ["b", null],
+      ]);
+    });
+
+    test("restart keeps an offline session's expiry deadline: it runs from when the client left", async () => {
+      const { store, reopen } = backend.open();
+      const clock = new FakeClock();
+      const limits = { ...DEFAULT_HUB_LIMITS, sessionExpiryMs: 60_000 };
+      const hub1 = new Hub({ authenticator: testAuthenticator, persistence: store, clock, limits });
+      await hub1.start();
+      const sub = new TestClient(hub1);
+      await sub.connect({ clientId: "sub", clean: false });
+      await sub.subscribe("t", 1);
+      sub.sink.closed(); // offline from now
+      const pub = new TestClient(hub1);
+      await pub.connect({ clientId: "pub" });
+      pub.publish("t", "queued", 1, false, 1);
+      await pub.take();
+      await hub1.close();
+      await clock.advance(40_000);
+      const hub2 = new Hub({ authenticator: testAuthenticator, persistence: reopen(), clock, limits });
+      await hub2.start();
+      expect(clock.pendingTimers()).toBe(1);
+      await clock.advance(19_999);
+      expect(hub2.stats().sessions).toBe(1);
+      await clock.advance(1);
+      await tick();
+      expect(hub2.stats()).toEqual(expect.objectContaining({ sessions: 0, sessionsExpired: 1 }));
+      expect(clock.pendingTimers()).toBe(0);
+      await hub2.close();
+      const hub3 = new Hub({ authenticator: testAuthenticator, persistence: reopen(), clock, limits });
+      await hub3.start();
+      expect(hub3.stats().sessions).toBe(0); // the expiry was committed
+      const back = new TestClient(hub3);
+      expect(await back.connect({ clientId: "sub", clean: false })).toEqual(
+        expect.objectContaining({ returnCode: 0, sessionPresent: false }),
+      );
+      expect(publishes(await back.take())).toEqual([]);
+      await hub3.close();
+    });
+
+    test("restart after a crash while connected: the session counts as offline from the start", async () => {
+      const { store, reopen } = backend.open();
+      const clock = new FakeClock();
+      const limits = { ...DEFAULT_HUB_LIMITS, sessionExpiryMs: 60_000 };
+      const hub1 = new Hub({ authenticator: testAuthenticator, persistence: store, clock, limits });
+      await hub1.start();
+      const sub = new TestClient(hub1);
+      await sub.connect({ clientId: "sub", clean: false });
+      await sub.subscribe("t", 1);
+      await clock.advance(500_000); // hub1 is dropped with "sub" connected
+      const hub2 = new Hub({ authenticator: testAuthenticator, persistence: reopen(), clock, limits });
+      await hub2.start();
+      await clock.advance(59_999);
+      expect(hub2.stats().sessions).toBe(1);
+      await clock.advance(1);
+      expect(hub2.stats().sessionsExpired).toBe(1);
+      await hub2.close();
     });
 
     test("restart: an offline persistent session gets its QoS 1/2 messages as promised, QoS 2 exactly once", async () => {
@@ -185,3 +264,34 @@ for (const backend of backends) {
     });
   });
 }
+
+test("hub persistence: sqlite opens a hub.db without offline times; its sessions count as offline from the start", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "hub-persist-"));
+  dirs.push(dir);
+  const old = new Database(join(dir, "hub.db"), { create: true });
+  old.exec("CREATE TABLE sessions (client_id TEXT PRIMARY KEY)");
+  old.exec(
+    "CREATE TABLE subscriptions (client_id TEXT NOT NULL, filter TEXT NOT NULL, qos INTEGER NOT NULL, PRIMARY KEY (client_id, filter))",
+  );
+  old.exec("INSERT INTO sessions (client_id) VALUES ('old')");
+  old.exec("INSERT INTO subscriptions (client_id, filter, qos) VALUES ('old', 'a/#', 1)");
+  old.close();
+  const store = new SqlitePersistence({ dir });
+  expect(store.load().sessions).toEqual([
+    {
+      clientId: "old",
+      subscriptions: [{ filter: "a/#", qos: 1 }],
+      outgoing: [],
+      incomingQos2: [],
+      offlineSince: null,
+    },
+  ]);
+  const clock = new FakeClock();
+  const limits = { ...DEFAULT_HUB_LIMITS, sessionExpiryMs: 1000 };
+  const hub = new Hub({ authenticator: testAuthenticator, persistence: store, clock, limits });
+  await hub.start();
+  await hub.close();
+  const reopened = new SqlitePersistence({ dir });
+  expect(reopened.load().sessions[0]?.offlineSince).toBe(clock.now());
+  reopened.close();
+});

@@ -60,6 +60,7 @@ const HUB_FIGURES: readonly [key: string, name: string, type: "gauge" | "counter
     "Messages dropped: a client's queue was full",
   ],
   ["publishDenied", "openedge_hub_publish_denied_total", "counter", "Publishes refused by permissions"],
+  ["sessionsExpired", "openedge_hub_sessions_expired_total", "counter", "Offline sessions that expired"],
   [
     "connectionsRefused",
     "openedge_hub_connections_refused_total",

@@ -13,6 +13,7 @@ const hubStats = (n: number) => ({
   dropped: 5,
   publishDenied: 0,
   connectionsRefused: 1,
+  sessionsExpired: 2,
   uptimeSeconds: 9,
 });
 
@@ -34,6 +35,7 @@ test("metrics: an in-process hub's inspect figures and a process hub's reported 
   expect(text).toContain('openedge_hub_bytes_received_total{service="localhub"} 100\n');
   expect(text).toContain('openedge_hub_bytes_sent_total{service="localhub"} 200\n');
   expect(text).toContain('openedge_hub_messages_dropped_total{service="localhub"} 5\n');
+  expect(text).toContain('openedge_hub_sessions_expired_total{service="localhub"} 2\n');
   expect(text).toContain('openedge_hub_messages_received_total{service="prochub",instance="prochub"} 11\n');
   expect(text).toContain("# TYPE openedge_hub_messages_received_total counter\n");
   expect(text).toContain("# TYPE openedge_hub_clients gauge\n");

@@ -21,7 +21,7 @@ import type { HubPersistence } from "./persistence.ts";
 import { MemoryPersistence } from "./persistence-memory.ts";
 import { RetainTree } from "./retain-tree.ts";
 import { HOLD_QUEUED, type Holdable, type HubMessage, Session, type SessionEnv } from "./session.ts";
-import { SessionExpiry } from "./session-expiry.ts";
+import { SessionExpiry, scheduleLoadedSessions } from "./session-expiry.ts";
 import { type HubStats, type HubStatsSnapshot, newStats } from "./stats.ts";
 import { SysTopics } from "./sys-topics.ts";
 import { TopicTree } from "./topic-tree.ts";
@@ -133,7 +133,13 @@ export class Hub implements HubCore, HubContext {
       for (const id of p.incomingQos2) session.addIncomingQos2(id);
       this.sessions.set(p.clientId, session);
     }
-    this.scheduleLoadedExpiry(state.sessions);
+    scheduleLoadedSessions(
+      this.expiry,
+      this.persistence,
+      state.sessions,
+      this.clock.now(),
+      this.limits.sessionExpiryMs,
+    );
     if (this.persistence.dirty) this.persistence.commit();
     this.startedAt = this.clock.monotonic();
     this.state = "running";
@@ -369,18 +375,6 @@ export class Hub implements HubCore, HubContext {
 
   /** Deadlines of loaded sessions run from when they went offline; unrecorded (an older store, or a
    * crash while connected) counts as offline from now. Added in deadline order (see SessionExpiry). */
-  private scheduleLoadedExpiry(loaded: Array<{ clientId: string; offlineSince: number | null }>): void {
-    const now = this.clock.now();
-    const offline: Array<[string, number]> = [];
-    for (const p of loaded) {
-      if (p.offlineSince === null) this.persistence.setOffline(p.clientId, now);
-      offline.push([p.clientId, p.offlineSince ?? now]);
-    }
-    if (this.limits.sessionExpiryMs <= 0) return;
-    offline.sort((a, b) => a[1] - b[1]);
-    for (const [clientId, since] of offline)
-      this.expiry.schedule(clientId, since + this.limits.sessionExpiryMs);
-  }
 
   private expireSession(clientId: string): void {
     const session = this.sessions.get(clientId);

@@ -62,3 +62,25 @@ export class SessionExpiry {
     this.arm();
   }
 }
+
+/**
+ * Deadlines for the sessions loaded at start, counted from when each went offline; a session with no
+ * recorded time (an older store, or a crash while connected) counts as offline from now, written back
+ * so later restarts do not reset it.
+ */
+export function scheduleLoadedSessions(
+  expiry: SessionExpiry,
+  persistence: { setOffline(clientId: string, since: number | null): void },
+  loaded: ReadonlyArray<{ clientId: string; offlineSince: number | null }>,
+  now: number,
+  expiryMs: number,
+): void {
+  const offline: Array<[string, number]> = [];
+  for (const p of loaded) {
+    if (p.offlineSince === null) persistence.setOffline(p.clientId, now);
+    offline.push([p.clientId, p.offlineSince ?? now]);
+  }
+  if (expiryMs <= 0) return;
+  offline.sort((a, b) => a[1] - b[1]);
+  for (const [clientId, since] of offline) expiry.schedule(clientId, since + expiryMs);
+}

@@ -9,14 +9,16 @@
 // rows show what the client, the hub and the machine allow, so they bound every function row.
 // Run: bun test/bench/function.bench.ts   (no assertions on timings)
 
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt, { type MqttClient } from "mqtt";
 import { stringify } from "yaml";
+import type { RunningMaster } from "../e2e/harness.ts";
 import { pidsWithEnv } from "../e2e/procs.ts";
+import { ensureBuilt, spawnMaster } from "./bench-support.ts";
 
-const root = join(import.meta.dir, "../..");
+const _root = join(import.meta.dir, "../..");
 /** Messages per measured cell (after WARMUP), unless CELL_MS runs out first. */
 const MESSAGES = 3000;
 const WARMUP = 200;
@@ -26,22 +28,7 @@ const MAX_INSTANCES = 4;
 const COLD_RUNS = 5;
 const MARKER = "OPENEDGE_BENCH_FUNCTION";
 
-interface LogLine {
-  msg: string;
-  [key: string]: unknown;
-}
-
-function ensureBuilt(): string {
-  const bin = join(root, process.arch === "arm64" ? "dist/openedge-linux-arm64" : "dist/openedge-linux-x64");
-  if (existsSync(bin)) return bin;
-  const r = Bun.spawnSync([process.execPath, "build/compile.ts", "--host"], {
-    cwd: root,
-    stdout: "inherit",
-    stderr: "inherit",
-  });
-  if (r.exitCode !== 0 || !existsSync(bin)) throw new Error("build failed");
-  return bin;
-}
+type LogLine = { msg: string; [key: string]: unknown };
 
 /** The interpreter behind `python3` (a pyenv shim or a wrapper script would add its own start time). */
 function realPython(): string {
@@ -143,62 +130,6 @@ function makeWorkDir(tmp: string, python: string): string {
     }),
   );
   return wd;
-}
-
-class Master {
-  readonly lines: LogLine[] = [];
-  readonly proc: Bun.Subprocess<"ignore", "pipe", "pipe">;
-  private waiters: { test: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
-
-  constructor(bin: string, wd: string) {
-    this.proc = Bun.spawn([bin, "start", "-w", wd], {
-      stdin: "ignore",
-      stdout: "pipe",
-      stderr: "pipe",
-      env: { ...process.env, [MARKER]: wd },
-    });
-    void this.pump(this.proc.stdout);
-    void this.pump(this.proc.stderr);
-  }
-
-  private async pump(stream: ReadableStream<Uint8Array>): Promise<void> {
-    const decoder = new TextDecoder();
-    let buffered = "";
-    for await (const chunk of stream) {
-      buffered += decoder.decode(chunk, { stream: true });
-      for (let nl = buffered.indexOf("\n"); nl !== -1; nl = buffered.indexOf("\n")) {
-        const text = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        try {
-          const line = JSON.parse(text) as LogLine;
-          this.lines.push(line);
-          this.waiters = this.waiters.filter((w) => {
-            if (!w.test(line)) return true;
-            w.resolve(line);
-            return false;
-          });
-        } catch {
-          // not a log line
-        }
-      }
-    }
-  }
-
-  /** The first line (from index `from` on) that passes `test`, seen or yet to come. */
-  waitFor(test: (l: LogLine) => boolean, from = 0, timeoutMs = 20_000): Promise<LogLine> {
-    const seen = this.lines.slice(from).find(test);
-    if (seen) return Promise.resolve(seen);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error("timed out waiting for a log line")), timeoutMs);
-      this.waiters.push({
-        test,
-        resolve: (l) => {
-          clearTimeout(timer);
-          resolve(l);
-        },
-      });
-    });
-  }
 }
 
 const msg = (name: string) => (l: LogLine) => l.msg === name;
@@ -305,7 +236,7 @@ function median(values: number[]): number {
 }
 
 /** Cold call: the pool of `fn` is empty; publish, wait for the output, then wait for the eviction. */
-async function coldStarts(master: Master, pub: MqttClient, rx: Receiver, fn: string) {
+async function coldStarts(master: RunningMaster, pub: MqttClient, rx: Receiver, fn: string) {
   const call: number[] = [];
   const ready: number[] = [];
   const engine: number[] = [];
@@ -317,10 +248,13 @@ async function coldStarts(master: Master, pub: MqttClient, rx: Receiver, fn: str
     pub.publish(`in/${fn}`, `{"s":${seq}}`, { qos: 0 });
     await got;
     call.push(performance.now() - t);
-    const line = await master.waitFor((l) => l.msg === "function_instance_ready" && l.function === fn, from);
+    const line = await master.waitUntil(
+      (l) => l.msg === "function_instance_ready" && l.function === fn,
+      from,
+    );
     ready.push(Number(line.ms));
     engine.push(Number(line.engineMs));
-    await master.waitFor((l) => l.msg === "function_instance_evicted" && l.function === fn, from);
+    await master.waitUntil((l) => l.msg === "function_instance_evicted" && l.function === fn, from);
     // the stop completes after the eviction line; the next cold start must find the id free again
     const name = `fn-${fn.slice(0, 2)}.${fn}.0`;
     while (pidsWithEnv("OPENEDGE_SERVICE_INSTANCE_NAME", name).length > 0) await Bun.sleep(5);
@@ -333,13 +267,13 @@ async function main(): Promise<void> {
   const python = realPython();
   const tmp = mkdtempSync(join(tmpdir(), "oe-bench-fn-"));
   const wd = makeWorkDir(tmp, python);
-  const master = new Master(bin, wd);
+  const master = spawnMaster(bin, wd, { [MARKER]: wd });
   let pub: MqttClient | undefined;
   let sub: MqttClient | undefined;
   try {
-    const ready = await master.waitFor(msg("hub_ready"));
+    const ready = await master.waitUntil(msg("hub_ready"));
     const port = (ready.listeners as { port: number }[])[0]?.port;
-    await master.waitFor(msg("function_manager_ready"));
+    await master.waitUntil(msg("function_manager_ready"));
     const url = `mqtt://127.0.0.1:${port}`;
     pub = await mqtt.connectAsync(url, { clientId: "bench-pub", reconnectPeriod: 0 });
     sub = await mqtt.connectAsync(url, { clientId: "bench-sub", reconnectPeriod: 0 });

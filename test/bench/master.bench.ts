@@ -4,21 +4,14 @@
 // one-service update of a 20-service application vs updating all 20 (and vs a full stop + start).
 // Run: bun test/bench/master.bench.ts   (no assertions on timings)
 
-import {
-  chmodSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
+import type { RunningMaster } from "../e2e/harness.ts";
+import { ensureBuilt, spawnMaster } from "./bench-support.ts";
 
-const root = join(import.meta.dir, "../..");
+const _root = join(import.meta.dir, "../..");
 const IDLE_MS = 2000;
 const CRASHES = 5;
 const INSPECT_CALLS = 200;
@@ -46,22 +39,7 @@ interface InspectView {
   services: { name: string; instances: InstanceView[] }[];
 }
 
-interface LogLine {
-  msg: string;
-  [key: string]: unknown;
-}
-
-function ensureBuilt(): string {
-  const bin = join(root, process.arch === "arm64" ? "dist/openedge-linux-arm64" : "dist/openedge-linux-x64");
-  if (existsSync(bin)) return bin;
-  const r = Bun.spawnSync([process.execPath, "build/compile.ts", "--host"], {
-    cwd: root,
-    stdout: "inherit",
-    stderr: "inherit",
-  });
-  if (r.exitCode !== 0 || !existsSync(bin)) throw new Error("build failed");
-  return bin;
-}
+type LogLine = { msg: string; [key: string]: unknown };
 
 /** A work dir: short grace, one package (`exec sleep 1000`) mounted into every service, the application. */
 function makeWorkDir(tmp: string, name: string, services: readonly ServiceDef[]): string {
@@ -97,40 +75,24 @@ function named(prefix: string, n: number, extra: Omit<ServiceDef, "name"> = {}):
 }
 
 /** A master started in a work dir: its JSON log lines (stdout and stderr drained) and its API. */
+/** A master under test: its log lines (RunningMaster) plus the operator's API calls. */
 class Master {
-  readonly lines: LogLine[] = [];
-  readonly proc: Bun.Subprocess<"ignore", "pipe", "pipe">;
+  private readonly run: RunningMaster;
   private token = "";
 
   constructor(
     bin: string,
     readonly wd: string,
   ) {
-    this.proc = Bun.spawn([bin, "start", "-w", wd], {
-      stdin: "ignore",
-      stdout: "pipe",
-      stderr: "pipe",
-      env: { ...process.env, [MARKER]: wd },
-    });
-    void this.pump(this.proc.stdout);
-    void this.pump(this.proc.stderr);
+    this.run = spawnMaster(bin, wd, { [MARKER]: wd });
   }
 
-  private async pump(stream: ReadableStream<Uint8Array>): Promise<void> {
-    const decoder = new TextDecoder();
-    let buffered = "";
-    for await (const chunk of stream) {
-      buffered += decoder.decode(chunk, { stream: true });
-      for (let nl = buffered.indexOf("\n"); nl !== -1; nl = buffered.indexOf("\n")) {
-        const text = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        try {
-          this.lines.push(JSON.parse(text) as LogLine);
-        } catch {
-          // not a JSON line
-        }
-      }
-    }
+  get lines(): LogLine[] {
+    return this.run.lines;
+  }
+
+  get proc(): RunningMaster["proc"] {
+    return this.run.proc;
   }
 
   count(msg: string): number {

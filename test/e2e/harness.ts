@@ -57,7 +57,7 @@ export interface LogLine {
 export class RunningMaster {
   readonly lines: LogLine[] = [];
   readonly raw: string[] = [];
-  private waiters: Array<{ msg: string; resolve: (l: LogLine) => void }> = [];
+  private waiters: Array<{ test: (l: LogLine) => boolean; resolve: (l: LogLine) => void }> = [];
   readonly exited: Promise<number>;
 
   constructor(readonly proc: Bun.Subprocess<"ignore", "pipe", "pipe">) {
@@ -90,7 +90,7 @@ export class RunningMaster {
     }
     this.lines.push(line);
     this.waiters = this.waiters.filter((w) => {
-      if (w.msg !== line.msg) return true;
+      if (!w.test(line)) return true;
       w.resolve(line);
       return false;
     });
@@ -98,14 +98,24 @@ export class RunningMaster {
 
   /** Resolves with the first log line whose msg is `msg` (already seen or yet to come). */
   waitFor(msg: string, timeoutMs = 15_000): Promise<LogLine> {
-    const seen = this.lines.find((l) => l.msg === msg);
+    return this.waitUntil((l) => l.msg === msg, 0, timeoutMs, `"${msg}"`);
+  }
+
+  /** The first log line from index `from` on that passes `test`, already seen or yet to come. */
+  waitUntil(
+    test: (l: LogLine) => boolean,
+    from = 0,
+    timeoutMs = 15_000,
+    what = "matching",
+  ): Promise<LogLine> {
+    const seen = this.lines.slice(from).find(test);
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        reject(new Error(`no "${msg}" log line within ${timeoutMs} ms; output:\n${this.raw.join("\n")}`));
+        reject(new Error(`no ${what} log line within ${timeoutMs} ms; output:\n${this.raw.join("\n")}`));
       }, timeoutMs);
       this.waiters.push({
-        msg,
+        test,
         resolve: (l) => {
           clearTimeout(timer);
           resolve(l);

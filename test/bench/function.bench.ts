@@ -14,6 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt, { type MqttClient } from "mqtt";
 import { stringify } from "yaml";
+import { functionApplication, volumeWriter } from "../e2e/function-app.ts";
 import type { RunningMaster } from "../e2e/harness.ts";
 import { pidsWithEnv } from "../e2e/procs.ts";
 import { ensureBuilt, spawnMaster } from "./bench-support.ts";
@@ -57,10 +58,7 @@ const FUNCTIONS: Record<string, ["py" | "js", number, number, string]> = {
 function makeWorkDir(tmp: string, python: string): string {
   const wd = join(tmp, "wd");
   const v = join(wd, "var/db/openedge");
-  const write = (path: string, text: string) => {
-    mkdirSync(join(v, path, ".."), { recursive: true });
-    writeFileSync(join(v, path), text);
-  };
+  const write = volumeWriter(wd);
   mkdirSync(join(wd, "etc/openedge"), { recursive: true });
   writeFileSync(join(wd, "etc/openedge/openedge.yml"), "grace: 2s\nlogger:\n  level: info\n");
   write(
@@ -101,34 +99,11 @@ function makeWorkDir(tmp: string, python: string): string {
   }
   write("py-code/handlers.py", PY);
   write("js-code/handlers.js", JS);
-  const mount = (name: string, path: string) => ({ name, path, readonly: true });
   writeFileSync(
     join(v, "application.yml"),
-    stringify({
-      version: "v1",
-      services: [
-        { name: "hub", image: "openedge-hub", mounts: [mount("hub-conf", "etc/openedge")] },
-        { name: "fm", image: "openedge-function-manager", mounts: [mount("fm-conf", "etc/openedge")] },
-        {
-          name: "fn-py",
-          image: "openedge-function-python3",
-          replica: 0,
-          env: { OPENEDGE_PYTHON3: python },
-          mounts: [mount("py-conf", "etc/openedge"), mount("py-code", codedir("py-code"))],
-        },
-        {
-          name: "fn-js",
-          image: "openedge-function-node",
-          replica: 0,
-          mounts: [mount("js-conf", "etc/openedge"), mount("js-code", codedir("js-code"))],
-        },
-      ],
-      volumes: ["hub-conf", "fm-conf", "py-conf", "py-code", "js-conf", "js-code"].map((name) => ({
-        name,
-        path: codedir(name),
-      })),
-    }),
+    stringify(functionApplication({ js: true, pyEnv: { OPENEDGE_PYTHON3: python } })),
   );
+
   return wd;
 }
 

@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import mqtt, { type MqttClient } from "mqtt";
 import { stringify } from "yaml";
+import { functionApplication, volumeWriter } from "./function-app.ts";
 import { cleanupAll, type RunningMaster } from "./harness.ts";
 import { until } from "./master-api.ts";
 import { pidsWithEnv } from "./procs.ts";
@@ -73,11 +74,8 @@ function rule(clientid: string, topic: string, fn: string, out: string, extra: o
 
 function workDir(): string {
   const dir = makeWorkDir([]);
-  const v = join(dir, "var/db/openedge");
-  const write = (path: string, text: string) => {
-    mkdirSync(join(v, path, ".."), { recursive: true });
-    writeFileSync(join(v, path), text);
-  };
+  const _v = join(dir, "var/db/openedge");
+  const write = volumeWriter(dir);
   write("hub-conf/service.yml", stringify({ listen: ["tcp://127.0.0.1:0"], anonymous: true }));
   write(
     "fm-conf/service.yml",
@@ -118,34 +116,11 @@ function workDir(): string {
   write("js-code/index.js", JS);
   markers = join(dir, "markers");
   mkdirSync(markers);
-  const mount = (name: string, path: string) => ({ name, path, readonly: true });
   writeFileSync(
     applicationFile(dir),
-    stringify({
-      version: "v1",
-      services: [
-        { name: "hub", image: "openedge-hub", mounts: [mount("hub-conf", "etc/openedge")] },
-        { name: "fm", image: "openedge-function-manager", mounts: [mount("fm-conf", "etc/openedge")] },
-        {
-          name: "fn-py",
-          image: "openedge-function-python3",
-          replica: 0,
-          env: { E2E_MARKERS: markers },
-          mounts: [mount("py-conf", "etc/openedge"), mount("py-code", codedir("py-code"))],
-        },
-        {
-          name: "fn-js",
-          image: "openedge-function-node",
-          replica: 0,
-          mounts: [mount("js-conf", "etc/openedge"), mount("js-code", codedir("js-code"))],
-        },
-      ],
-      volumes: ["hub-conf", "fm-conf", "py-conf", "py-code", "js-conf", "js-code"].map((name) => ({
-        name,
-        path: codedir(name),
-      })),
-    }),
+    stringify(functionApplication({ js: true, pyEnv: { E2E_MARKERS: markers } })),
   );
+
   return dir;
 }
 

@@ -3,10 +3,11 @@
 // kept and still answering); a killed idle instance is replaced and the next message is answered.
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import mqtt, { type MqttClient } from "mqtt";
 import { stringify } from "yaml";
+import { functionApplication, volumeWriter } from "./function-app.ts";
 import { cleanupAll, type RunningMaster } from "./harness.ts";
 import { until } from "./master-api.ts";
 import { alive, pidsWithEnv } from "./procs.ts";
@@ -32,11 +33,8 @@ const got: { topic: string; payload: Buffer }[] = [];
 
 function workDir(): string {
   const dir = makeWorkDir([]);
-  const v = join(dir, "var/db/openedge");
-  const write = (path: string, text: string) => {
-    mkdirSync(join(v, path, ".."), { recursive: true });
-    writeFileSync(join(v, path), text);
-  };
+  const _v = join(dir, "var/db/openedge");
+  const write = volumeWriter(dir);
   const rule = (fn: string) => ({
     clientid: `r-${fn}`,
     subscribe: { topic: `in/${fn}`, qos: 1 },
@@ -66,27 +64,8 @@ function workDir(): string {
     }),
   );
   write("py-code/handlers.py", PYTHON);
-  const mount = (name: string, path: string) => ({ name, path, readonly: true });
-  writeFileSync(
-    applicationFile(dir),
-    stringify({
-      version: "v1",
-      services: [
-        { name: "hub", image: "openedge-hub", mounts: [mount("hub-conf", "etc/openedge")] },
-        { name: "fm", image: "openedge-function-manager", mounts: [mount("fm-conf", "etc/openedge")] },
-        {
-          name: "fn-py",
-          image: "openedge-function-python3",
-          replica: 0,
-          mounts: [mount("py-conf", "etc/openedge"), mount("py-code", codedir)],
-        },
-      ],
-      volumes: ["hub-conf", "fm-conf", "py-conf", "py-code"].map((name) => ({
-        name,
-        path: `var/db/openedge/${name}`,
-      })),
-    }),
-  );
+  writeFileSync(applicationFile(dir), stringify(functionApplication({ js: false })));
+
   return dir;
 }
 

@@ -16,6 +16,7 @@ import { loadApplication, loadStaticConfig } from "./config-loading.ts";
 import type { Command } from "./context.ts";
 import { writeExampleWorkDir } from "./init.ts";
 import { buildMasterLogging } from "./logging.ts";
+import { DIRECT_LAUNCHERS } from "./module-runners.ts";
 import { CONFIG_FLAG, resolveWorkDir, selfCommand, WORKDIR_FLAG } from "./workdir.ts";
 
 /** Instances reach the API through a symlink to its unix socket; a TCP-only API gets the default path. */
@@ -67,13 +68,11 @@ export const startCommand: Command = {
         clock: systemClock,
         hostEnv,
         isBuiltin: (image) => builtinImage(image) !== null,
-        builtinCommand: (spec) => [
-          ...selfCommand(ctx),
-          "module",
-          builtinImage(spec.image) ?? spec.image,
-          "-w",
-          workDir,
-        ],
+        builtinCommand: (spec, _instance, at) => {
+          const image = builtinImage(spec.image) ?? spec.image;
+          const direct = DIRECT_LAUNCHERS[image.replace(/^openedge-/, "")]?.(at.dir, at.env);
+          return direct ?? { argv: [...selfCommand(ctx), "module", image, "-w", workDir] };
+        },
       });
       const bus = new ChannelContext({
         log,

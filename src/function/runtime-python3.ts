@@ -101,6 +101,43 @@ function spawnPython(argv: string[], cwd: string, env: Record<string, string | u
   }
 }
 
+/**
+ * python3's argv for the runtime instance whose dir is `cwd`: validates its service.yml, finds the
+ * interpreter and writes the script. Throws (ERR_CONFIG) on what the user must fix.
+ */
+export function python3Command(
+  cwd: string,
+  env: Readonly<Record<string, string | undefined>>,
+): { argv: string[]; warnings: string[] } {
+  const { value: config, warnings } = loadRuntimeConfig(cwd, env);
+  const address = env[ADDRESS_ENV];
+  if (address === undefined || address === "") throw new Error(`${ADDRESS_ENV} is not set`);
+  const socket = socketPathOf(address, cwd);
+  const script = writeRuntimeScript();
+  // -u: unbuffered output, so log lines reach the instance log at once; -B: no .pyc beside user code
+  const python = resolveInterpreter(pythonOf(config, env), cwd, env);
+  return { argv: [python, "-u", "-B", script, scriptConfig(config, socket)], warnings };
+}
+
+/**
+ * How the master starts a Python instance without this executable in between (it would add its own
+ * start-up, tens of ms, to every cold start): python3 directly, argv[0] its own path (python finds
+ * its prefix and venv from it). Null when there is something to report — the runner then starts
+ * instead and writes it to the instance's log.
+ */
+export function directPython3Launch(
+  cwd: string,
+  env: Readonly<Record<string, string>>,
+): { argv: string[]; argv0: string } | null {
+  try {
+    const { argv, warnings } = python3Command(cwd, env);
+    const python = argv[0];
+    return warnings.length === 0 && python !== undefined ? { argv, argv0: python } : null;
+  } catch {
+    return null;
+  }
+}
+
 export async function runPython3Runtime(run: ModuleRunContext): Promise<number> {
   const { env, cwd } = run.ctx;
   const log = runtimeLogger(env.OPENEDGE_LOG_LEVEL, {
@@ -109,15 +146,9 @@ export async function runPython3Runtime(run: ModuleRunContext): Promise<number> 
   });
   let child: ReturnType<typeof spawnPython>;
   try {
-    const { value: config, warnings } = loadRuntimeConfig(cwd, env);
+    const { argv, warnings } = python3Command(cwd, env);
     for (const warning of warnings) log.warn("function_config_warning", { warning });
-    const address = env[ADDRESS_ENV];
-    if (address === undefined || address === "") throw new Error(`${ADDRESS_ENV} is not set`);
-    const socket = socketPathOf(address, cwd);
-    const script = writeRuntimeScript();
-    // -u: unbuffered output, so log lines reach the instance log at once; -B: no .pyc beside user code
-    const python = resolveInterpreter(pythonOf(config, env), cwd, env);
-    const argv = [python, "-u", "-B", script, scriptConfig(config, socket)];
+    const python = argv[0] ?? "python3";
     // become the interpreter (returns only if that is impossible here), else run it as a child
     const why = execReplace(python, argv, env);
     log.debug("function_exec_unavailable", { reason: why });

@@ -96,7 +96,7 @@ for (const mode of ["cgroups", "no cgroups"] as const) {
       const b = nativeHarness({
         ...(mode === "no cgroups" ? { cgroups: new NoCgroups("disabled by test") } : {}),
         isBuiltin: (image) => image === "openedge-sleep",
-        builtinCommand: () => ["/bin/sleep", "30"],
+        builtinCommand: () => ({ argv: ["/bin/sleep", "30"] }),
       });
       try {
         const spec = { ...b.spec("svc", "true"), image: "openedge-sleep" };

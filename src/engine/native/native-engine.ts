@@ -31,8 +31,8 @@ export interface NativeEngineDeps {
   hostEnv: Record<string, string>;
   /** Images that run the openedge executable itself and need no package. */
   isBuiltin?: (image: string) => boolean;
-  /** argv of a built-in (e.g. `[process.execPath, "module", "hub"]`); argv[0] is renamed to the instance. */
-  builtinCommand?: (spec: ServiceSpec, instance: string) => string[];
+  /** How a built-in instance starts; called once its dir exists (`dir`) with its whole environment. */
+  builtinCommand?: (spec: ServiceSpec, instance: string, at: BuiltinLaunchSite) => BuiltinLaunch;
   /** Size rotation of instance logs (default 10 MiB, 5 files kept). */
   logLimits?: { maxBytes: number; keep: number };
   /** Cgroup support; detected from /proc/self when absent. */
@@ -43,6 +43,22 @@ export interface NativeEngineDeps {
   reapIntervalMs?: number;
   /** Shell used to join cgroups before exec; probed when absent. */
   shell?: ExecShell;
+}
+
+export interface BuiltinLaunchSite {
+  /** The instance dir (its mounts and the API socket link are in place). */
+  dir: string;
+  env: Readonly<Record<string, string>>;
+}
+
+export interface BuiltinLaunch {
+  /** e.g. `[process.execPath, "module", "hub"]`. */
+  argv: string[];
+  /**
+   * argv[0] the process sees; default the instance name. An interpreter that finds its prefix (or its
+   * venv) from argv[0], such as python3, keeps its own path here.
+   */
+  argv0?: string;
 }
 
 export const DEFAULT_LOG_LIMITS = { maxBytes: 10 * 1024 * 1024, keep: 5 };
@@ -101,9 +117,15 @@ export class NativeEngine implements Engine {
     assertSegment("instance", instance);
     const { workDir, clock } = this.deps;
     const dir = instanceDirPath(workDir, spec.name, instance);
-    const command = this.command(spec, instance, dir);
     const fullEnv = composeEnv(this.deps.hostEnv, spec.env, env);
     createInstanceDir(dir, spec.mounts, this.deps.apiSocketPath);
+    let launch: BuiltinLaunch;
+    try {
+      launch = this.command(spec, instance, dir, fullEnv);
+    } catch (err) {
+      removeInstanceDir(dir);
+      throw err;
+    }
 
     const { cgroup, limits } = this.cgroupFor(spec, instance);
     if (!limits.enforced) {
@@ -116,7 +138,7 @@ export class NativeEngine implements Engine {
         path: join(workDir, "var/log/openedge", spec.name, `${instance}.log`),
         ...(this.deps.logLimits ?? DEFAULT_LOG_LIMITS),
       });
-      const plan = launchPlan(command, instance, cgroup?.procsFiles ?? [], this.shell);
+      const plan = launchPlan(launch.argv, launch.argv0 ?? instance, cgroup?.procsFiles ?? [], this.shell);
       proc = Bun.spawn({
         cmd: plan.cmd,
         argv0: plan.argv0,
@@ -135,7 +157,7 @@ export class NativeEngine implements Engine {
       throw new OpenEdgeError(
         "ERR_ENGINE",
         `failed to start instance "${instance}" of service "${spec.name}": ${(err as Error).message}`,
-        { cause: err, details: { service: spec.name, instance, command: command[0] } },
+        { cause: err, details: { service: spec.name, instance, command: launch.argv[0] } },
       );
     }
     trackSpawned(proc.pid);
@@ -193,10 +215,15 @@ export class NativeEngine implements Engine {
     return this.deps.isBuiltin?.(image) ?? false;
   }
 
-  private command(spec: ServiceSpec, instance: string, dir: string): string[] {
+  private command(
+    spec: ServiceSpec,
+    instance: string,
+    dir: string,
+    env: Record<string, string>,
+  ): BuiltinLaunch {
     if (this.isBuiltin(spec.image)) {
-      const argv = this.deps.builtinCommand?.(spec, instance) ?? [];
-      if (argv.length === 0) {
+      const launch = this.deps.builtinCommand?.(spec, instance, { dir, env });
+      if (launch === undefined || launch.argv.length === 0) {
         throw new OpenEdgeError(
           "ERR_CONFIG",
           `service "${spec.name}": no command for built-in image "${spec.image}"`,
@@ -205,10 +232,10 @@ export class NativeEngine implements Engine {
           },
         );
       }
-      return argv;
+      return launch;
     }
     const pkg = resolvePackage(spec);
-    return [join(dir, pkg.relDir, pkg.entry), ...spec.args];
+    return { argv: [join(dir, pkg.relDir, pkg.entry), ...spec.args] };
   }
 
   private cgroupFor(

@@ -39,7 +39,8 @@ function readFunction(r: MapReader, cwd: string): FunctionSpec {
     check: (v) => (HANDLER.test(v) ? undefined : "must be <module>.<function>, such as index.handler"),
   });
   const codedir = r.string("codedir", { default: "." });
-  const timeoutMs = r.duration("timeout", DEFAULT_FUNCTION_TIMEOUT_MS);
+  // a number fallback would read as seconds: default after the fact
+  const timeoutMs = r.duration("timeout", undefined) ?? DEFAULT_FUNCTION_TIMEOUT_MS;
   const dot = handler.lastIndexOf(".");
   return {
     name,

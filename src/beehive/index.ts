@@ -20,6 +20,7 @@ export {
   DEFAULT_SYNC_TIMEOUT_MS,
   type SendOptions,
 } from "./context.ts";
+export { FrameSocket, type FrameSocketOptions } from "./frame-socket.ts";
 export { type BeehiveModule, type KeeperState, ModuleKeeper } from "./keeper.ts";
 export {
   type BuildMessageOptions,

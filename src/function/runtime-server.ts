@@ -2,12 +2,19 @@
 // into call messages for the RuntimeCore and writes each answer back in the codec the call came in.
 
 import { mkdirSync, rmSync } from "node:fs";
-import { createServer, type Server, type Socket } from "node:net";
 import { dirname } from "node:path";
-import { type Codec, encodeFrame, FrameDecoder, isMessage } from "../beehive/index.ts";
-import { OpenEdgeError } from "../lib/errors.ts";
+import type { Socket, UnixSocketListener } from "bun";
+import { type Codec, FrameSocket, isMessage, jsonCodec } from "../beehive/index.ts";
+import { errorMessage, OpenEdgeError } from "../lib/errors.ts";
 import { type Logger, silentLogger } from "../log/index.ts";
 import { type Invoker, RuntimeCore } from "./runtime-core.ts";
+
+/** A call far past any message size the manager accepts is a broken stream. */
+const MAX_FRAME_BYTES = 256 * 1024 * 1024;
+
+interface Caller {
+  frames?: FrameSocket<Caller>;
+}
 
 export interface RuntimeServerDeps {
   /** Absolute socket path. */
@@ -19,8 +26,8 @@ export interface RuntimeServerDeps {
 export class RuntimeServer {
   private readonly core: RuntimeCore;
   private readonly log: Logger;
-  private server: Server | null = null;
-  private readonly sockets = new Set<Socket>();
+  private server: UnixSocketListener<Caller> | null = null;
+  private readonly callers = new Set<FrameSocket<Caller>>();
 
   constructor(private readonly deps: RuntimeServerDeps) {
     this.core = new RuntimeCore(deps.invoker);
@@ -32,57 +39,62 @@ export class RuntimeServer {
     const { path } = this.deps;
     mkdirSync(dirname(path), { recursive: true });
     rmSync(path, { force: true });
-    const server = createServer((socket) => this.accept(socket));
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", (cause) =>
-        reject(new OpenEdgeError("ERR_IO", `cannot listen on "${path}": ${cause.message}`, { cause })),
-      );
-      server.listen(path, () => resolve());
-    });
-    this.server = server;
+    try {
+      this.server = Bun.listen<Caller>({
+        unix: path,
+        socket: {
+          open: (socket) => this.accept(socket),
+          data: (socket, chunk) => socket.data.frames?.data(chunk),
+          drain: (socket) => socket.data.frames?.drain(),
+          close: (socket) => {
+            const frames = socket.data.frames;
+            if (frames === undefined) return;
+            frames.closedByPeer();
+            this.callers.delete(frames);
+          },
+          error: () => {},
+        },
+      });
+    } catch (cause) {
+      throw new OpenEdgeError("ERR_IO", `cannot listen on "${path}": ${errorMessage(cause)}`, { cause });
+    }
   }
 
   async close(): Promise<void> {
     const server = this.server;
     this.server = null;
-    for (const s of this.sockets) s.destroy();
-    this.sockets.clear();
-    if (server !== null) await new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const frames of this.callers) frames.close();
+    this.callers.clear();
+    server?.stop(true);
     rmSync(this.deps.path, { force: true });
   }
 
-  private accept(socket: Socket): void {
-    this.sockets.add(socket);
-    const decoder = new FrameDecoder((value, codec) => this.onFrame(socket, value, codec));
-    socket.on("data", (chunk: Buffer) => {
-      try {
-        decoder.push(chunk);
-      } catch (error) {
-        // a broken frame leaves the stream unusable: drop this caller, keep serving others
-        this.log.warn("function_frame_rejected", {
-          error: error instanceof Error ? error.message : String(error),
-        });
-        socket.destroy();
-      }
+  private accept(socket: Socket<Caller>): void {
+    const frames: FrameSocket<Caller> = new FrameSocket(socket, {
+      codec: jsonCodec,
+      maxFrameBytes: MAX_FRAME_BYTES,
+      onFrame: (value, codec) => this.onFrame(frames, value, codec),
+      // a broken frame leaves the stream unusable: drop this caller, keep serving others
+      onReject: (_reason, error) => this.log.warn("function_frame_rejected", { error: error.message }),
     });
-    socket.on("error", () => {});
-    socket.on("close", () => this.sockets.delete(socket));
+    socket.data = { frames };
+    this.callers.add(frames);
   }
 
-  private onFrame(socket: Socket, value: unknown, codec: Codec): void {
+  private onFrame(frames: FrameSocket<Caller>, value: unknown, codec: Codec): void {
     if (!isMessage(value)) {
       this.log.warn("function_frame_rejected", { error: "frame body is not a beehive message" });
-      socket.destroy();
+      frames.close();
       return;
     }
     void this.core.handle(value).then((answer) => {
-      if (socket.destroyed) return;
+      if (frames.isClosed) return;
+      // answers go back in the codec the call came in
+      frames.codec = codec;
       try {
-        socket.write(encodeFrame(codec, answer));
+        frames.send(answer, answer.content);
       } catch (error) {
-        this.log.error("function_answer_unencodable", {
-          error: error instanceof Error ? error.message : String(error),
-        });
+        this.log.error("function_answer_unencodable", { error: errorMessage(error) });
       }
     });
   }

@@ -19,6 +19,7 @@ import { InprocClient, type InprocClientOptions } from "./inproc-client.ts";
 import { SlowPathDecoder } from "./packets.ts";
 import type { HubPersistence } from "./persistence.ts";
 import { MemoryPersistence } from "./persistence-memory.ts";
+import { TurnCommittedPersistence } from "./persistence-turns.ts";
 import { RetainTree } from "./retain-tree.ts";
 import { HOLD_QUEUED, type Holdable, type HubMessage, Session, type SessionEnv } from "./session.ts";
 import { SessionExpiry, scheduleLoadedSessions } from "./session-expiry.ts";
@@ -97,7 +98,11 @@ export class Hub implements HubCore, HubContext {
     this.limits = deps.limits ?? DEFAULT_HUB_LIMITS;
     this.log = deps.log ?? silentLogger;
     this.clock = deps.clock ?? systemClock;
-    this.persistence = deps.persistence ?? new MemoryPersistence();
+    // Every write asks for the turn that commits it, also when it sends nothing back (PUBACK, PUBCOMP).
+    const requestTurn = (): void => {
+      if (this.state !== "closed") this.scheduleTurn();
+    };
+    this.persistence = new TurnCommittedPersistence(deps.persistence ?? new MemoryPersistence(), requestTurn);
     this.authenticator = deps.authenticator;
     this.routes = new TopicTree<HubRoute>();
     for (const route of deps.routes ?? []) this.routes.add(route.source.topic, route, route.source.qos);
@@ -372,9 +377,6 @@ export class Hub implements HubCore, HubContext {
     this.persistence.setOffline(clientId, since);
     if (this.limits.sessionExpiryMs > 0) this.expiry.schedule(clientId, since + this.limits.sessionExpiryMs);
   }
-
-  /** Deadlines of loaded sessions run from when they went offline; unrecorded (an older store, or a
-   * crash while connected) counts as offline from now. Added in deadline order (see SessionExpiry). */
 
   private expireSession(clientId: string): void {
     const session = this.sessions.get(clientId);

@@ -1,10 +1,16 @@
 // The hub's promise across a crash: QoS 1 and QoS 2 messages acknowledged for an offline persistent
 // session, and retained messages, survive kill -9 of the master (the in-process hub dies with it). The
 // restarted master's hub delivers QoS 2 exactly once and QoS 1 at least once, and keeps the retained.
+// A QoS 2 exchange caught half-way by the crash goes on where it stopped, both ways.
 
+import { Database } from "bun:sqlite";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import mqtt from "mqtt";
+import type { Packet } from "mqtt-packet";
 import { cleanupAll, type RunningMaster } from "./harness.ts";
+import { RawClient } from "./hub-raw-client.ts";
 import { hubWorkDir, listenerPorts } from "./hub-workdir.ts";
 import { MasterApi, until } from "./master-api.ts";
 import { startReady, stopCleanly } from "./workdir.ts";
@@ -13,11 +19,7 @@ const N = 200;
 const CLIENT_ID = "durable-subscriber";
 const AUTH = { username: "test", password: "hahaha" };
 
-let workDir: string;
-let master: RunningMaster;
-
-beforeAll(() => {
-  workDir = hubWorkDir(`name: localhub
+const SERVICE_YML = `name: localhub
 listen:
   - tcp://127.0.0.1:0
 principals:
@@ -26,16 +28,77 @@ principals:
     permissions:
       - {action: pub, permit: ["#"]}
       - {action: sub, permit: ["#"]}
-`);
+`;
+
+let workDir: string;
+let master: RunningMaster;
+
+beforeAll(() => {
+  workDir = hubWorkDir(SERVICE_YML);
 });
 
 afterAll(() => {
   cleanupAll();
 });
 
-async function hubUrl(m: RunningMaster): Promise<string> {
+async function hubPort(m: RunningMaster): Promise<number> {
   const ports = await listenerPorts(m, 1);
-  return `mqtt://127.0.0.1:${ports.get("tcp://127.0.0.1:0")}`;
+  return ports.get("tcp://127.0.0.1:0") ?? 0;
+}
+
+async function hubUrl(m: RunningMaster): Promise<string> {
+  return `mqtt://127.0.0.1:${await hubPort(m)}`;
+}
+
+/** kill -9: no shutdown, no final commit; then a new master on the same work dir. */
+async function crashAndRestart(m: RunningMaster, wd: string): Promise<RunningMaster> {
+  m.proc.kill("SIGKILL");
+  expect(await m.exited).not.toBe(0);
+  return startReady(wd);
+}
+
+/** The state letter in /proc/<pid>/stat (`T` once a SIGSTOP took effect). */
+function processState(pid: number): string {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+}
+
+/** What a raw client received, compactly: `connack 1` (session present), `publish 3 dup q2 m` … */
+function summary(p: Packet): string {
+  switch (p.cmd) {
+    case "connack":
+      return `connack ${p.sessionPresent ? 1 : 0}`;
+    case "publish":
+      return `publish ${p.messageId ?? 0}${p.dup ? " dup" : ""} ${p.topic} ${p.payload.toString()}`;
+    case "puback":
+    case "pubrec":
+    case "pubrel":
+    case "pubcomp":
+    case "suback":
+      return `${p.cmd} ${p.messageId ?? 0}`;
+    default:
+      return p.cmd;
+  }
+}
+
+/** Rows the hub's store holds for a client's outgoing messages (read beside the running hub; WAL). */
+function storedOutgoing(wd: string, clientId: string): number {
+  const db = new Database(join(wd, "var/db/openedge/localhub-data/hub.db"), { readonly: true });
+  try {
+    const row = db
+      .query<{ n: number }, [string]>("SELECT COUNT(*) AS n FROM outgoing WHERE client_id = ?")
+      .get(clientId);
+    return row?.n ?? 0;
+  } finally {
+    db.close();
+  }
+}
+
+async function rawSubscriber(port: number, clientId: string, filter: string): Promise<RawClient> {
+  const { client } = await RawClient.connect(port, { clientId, clean: false, ...AUTH });
+  client.send({ cmd: "subscribe", messageId: 1, subscriptions: [{ topic: filter, qos: 2 }] });
+  expect(summary(await client.next("suback"))).toBe("suback 1");
+  return client;
 }
 
 interface Got {
@@ -154,5 +217,141 @@ describe("hub durability across kill -9 of the master", () => {
     expect(metrics.text).toContain('openedge_hub_messages_dropped_total{service="localhub"} 0');
 
     await stopCleanly(master, workDir);
+  }, 60_000);
+});
+
+describe("a QoS 2 exchange caught half-way by kill -9 of the master", () => {
+  test("outbound, after the hub sent PUBREL: the reconnecting subscriber gets PUBREL, not the PUBLISH again; PUBCOMP ends it for good", async () => {
+    const wd = hubWorkDir(SERVICE_YML);
+    let m = await startReady(wd);
+    const sub = await rawSubscriber(await hubPort(m), "out-after", "out/after");
+    const pub = await connect(await hubUrl(m), { clientId: "out-after-pub", clean: true });
+    await pub.c.publishAsync("out/after", "m1", { qos: 2 });
+    pub.c.end(true);
+
+    const publish = await sub.next("publish");
+    expect(publish.cmd === "publish" && publish.qos).toBe(2);
+    const id = publish.messageId ?? 0;
+    sub.send({ cmd: "pubrec", messageId: id });
+    // The hub writes PUBREL only after committing the PUBREC (commit before flush each turn).
+    await sub.next("pubrel", (p) => p.messageId === id);
+    m = await crashAndRestart(m, wd);
+
+    // [MQTT-4.4.0-1] the exchange resumes with PUBREL, same packet id; the message is not sent again
+    const back = (await RawClient.connect(await hubPort(m), { clientId: "out-after", clean: false, ...AUTH }))
+      .client;
+    await back.roundTrip();
+    expect(back.packets.map(summary)).toEqual(["connack 1", `pubrel ${id}`, "pingresp"]);
+    back.send({ cmd: "pubcomp", messageId: id });
+    // PUBCOMP has no answer: it reaches the store without any other traffic to carry it
+    await until(
+      "the completed message gone from the store",
+      () => storedOutgoing(wd, "out-after"),
+      (n) => n === 0,
+      { timeoutMs: 5000, intervalMs: 20 },
+    );
+    m = await crashAndRestart(m, wd);
+
+    const again = (
+      await RawClient.connect(await hubPort(m), { clientId: "out-after", clean: false, ...AUTH })
+    ).client;
+    await again.roundTrip();
+    expect(again.packets.map(summary)).toEqual(["connack 1", "pingresp"]);
+    again.close();
+    await stopCleanly(m, wd);
+  }, 60_000);
+
+  test("outbound, PUBREC not yet read by the hub: the PUBLISH comes again with DUP and the same id, then PUBREL once", async () => {
+    const wd = hubWorkDir(SERVICE_YML);
+    let m = await startReady(wd);
+    const sub = await rawSubscriber(await hubPort(m), "out-before", "out/before");
+    const pub = await connect(await hubUrl(m), { clientId: "out-before-pub", clean: true });
+    await pub.c.publishAsync("out/before", "m2", { qos: 2 });
+    pub.c.end(true);
+
+    const publish = await sub.next("publish");
+    const id = publish.messageId ?? 0;
+    // Stopped, the master cannot read the PUBREC that is sent now: it dies without having seen it.
+    m.proc.kill("SIGSTOP");
+    await until(
+      "the master stopped",
+      () => processState(m.proc.pid),
+      (state) => state === "T",
+      { intervalMs: 5 },
+    );
+    sub.send({ cmd: "pubrec", messageId: id });
+    m = await crashAndRestart(m, wd);
+
+    const back = (
+      await RawClient.connect(await hubPort(m), { clientId: "out-before", clean: false, ...AUTH })
+    ).client;
+    await back.roundTrip();
+    // [MQTT-4.4.0-1] [MQTT-3.3.1-1] unacknowledged as far as the hub knows: resent with DUP, same id
+    expect(back.packets.map(summary)).toEqual(["connack 1", `publish ${id} dup out/before m2`, "pingresp"]);
+    // [MQTT-4.3.3-2] the subscriber still holds the id (PUBREC sent): it answers PUBREC, delivers nothing new
+    const from = back.packets.length;
+    back.send({ cmd: "pubrec", messageId: id });
+    await back.next("pubrel", (p) => p.messageId === id, from);
+    back.send({ cmd: "pubcomp", messageId: id });
+    await back.roundTrip();
+    expect(back.packets.slice(from).map(summary)).toEqual([`pubrel ${id}`, "pingresp"]);
+    back.close();
+    await stopCleanly(m, wd);
+  }, 60_000);
+
+  test("inbound, killed before the publisher's PUBREL: its DUP resend gets PUBREC, PUBREL gets PUBCOMP; the subscriber gets the message once", async () => {
+    const wd = hubWorkDir(SERVICE_YML);
+    let m = await startReady(wd);
+    // an offline persistent subscriber: what it is owed must come from the store after the crash
+    const first = await connect(await hubUrl(m), { clientId: "in-sub", clean: false });
+    await first.c.subscribeAsync("in/q2", { qos: 2 });
+    await first.c.endAsync();
+
+    const publisher = (
+      await RawClient.connect(await hubPort(m), { clientId: "in-pub", clean: false, ...AUTH })
+    ).client;
+    publisher.send({
+      cmd: "publish",
+      topic: "in/q2",
+      payload: Buffer.from("once"),
+      qos: 2,
+      messageId: 7,
+      retain: false,
+      dup: false,
+    });
+    await publisher.next("pubrec", (p) => p.messageId === 7);
+    m = await crashAndRestart(m, wd);
+
+    const back = (await RawClient.connect(await hubPort(m), { clientId: "in-pub", clean: false, ...AUTH }))
+      .client;
+    // a publisher that lost the PUBREC sends the PUBLISH again; one that got it sends PUBREL [MQTT-4.4.0-1]
+    back.send({
+      cmd: "publish",
+      topic: "in/q2",
+      payload: Buffer.from("once"),
+      qos: 2,
+      messageId: 7,
+      retain: false,
+      dup: true,
+    });
+    back.send({ cmd: "pubrel", messageId: 7 });
+    await back.next("pubcomp", (p) => p.messageId === 7);
+    expect(back.packets.map(summary)).toEqual(["connack 1", "pubrec 7", "pubcomp 7"]);
+    back.close();
+
+    const sub = await connect(await hubUrl(m), { clientId: "in-sub", clean: false });
+    expect(sub.sessionPresent).toBe(true);
+    // a marker behind it: once the marker is in, anything queued before it has arrived
+    const marker = await connect(await hubUrl(m), { clientId: "in-marker", clean: true });
+    await marker.c.publishAsync("in/q2", "marker", { qos: 1 });
+    marker.c.end(true);
+    await until(
+      "the marker",
+      () => sub.got.length,
+      () => sub.got.some((g) => g.payload === "marker"),
+    );
+    expect(sub.got.map((g) => `${g.payload} ${g.qos}`)).toEqual(["once 2", "marker 1"]);
+    sub.c.end(true);
+    await stopCleanly(m, wd);
   }, 60_000);
 });

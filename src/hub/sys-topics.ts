@@ -42,6 +42,7 @@ export class SysTopics {
     const values: Array<[string, number]> = [
       ["clients/connected", s.clients],
       ["clients/total", s.sessions],
+      ["clients/expired", s.sessionsExpired], // mosquitto's name for the same count
       ["messages/received", s.messagesReceived],
       ["messages/sent", s.messagesSent],
       ["messages/dropped", s.dropped],

@@ -77,6 +77,21 @@ describe("hub: offline session expiry", () => {
     expect(clock.pendingTimers()).toBe(0);
   });
 
+  test("$SYS/broker/clients/expired publishes the count of expired sessions", async () => {
+    await newHub();
+    const watcher = new TestClient(hub);
+    await watcher.connect({ clientId: "watcher" });
+    await watcher.subscribe("$SYS/broker/clients/expired", 0);
+    await clock.advance(0);
+    expect(publishes(await watcher.take()).map((p) => p.payload)).toEqual(["0"]);
+    await offlineWithQueue("a", 0);
+    // past the deadline by one $SYS interval, so the last round follows the expiry
+    await clock.advance(EXPIRY + 10_000);
+    await tick();
+    const rounds = publishes(await watcher.take()).filter((p) => p.topic === "$SYS/broker/clients/expired");
+    expect(rounds.at(-1)?.payload).toBe("1");
+  });
+
   test("one timer for many offline sessions, each expiring at its own deadline", async () => {
     await newHub();
     await offlineWithQueue("a", 0);

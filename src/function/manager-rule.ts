@@ -15,6 +15,9 @@ import type { CallOutcome, InvokeCall } from "./protocol.ts";
 export interface RuleClient {
   publish(topic: string, payload: Uint8Array, options?: PublishOptions): Promise<void>;
   subscribe(filter: string, qos: 0 | 1 | 2, handler: InprocHandler): 0 | 1 | 2 | 0x80;
+  /** The session's filters (a persistent session keeps those of an earlier configuration). */
+  filters(): string[];
+  unsubscribe(filter: string): void;
   close(): void;
 }
 
@@ -50,9 +53,16 @@ export class RuleRunner {
     this.log = deps.log.child({ rule: rule.clientid, function: fn.name });
   }
 
-  /** Subscribes; a refused subscription is a config error naming the rule. */
+  /**
+   * Subscribes; a refused subscription is a config error naming the rule. The session is persistent
+   * (messages taken but not yet answered come back after a restart), so a filter an earlier
+   * configuration of this rule subscribed to is dropped here.
+   */
   start(): void {
     const { topic, qos } = this.rule.subscribe;
+    for (const stale of this.deps.client.filters()) {
+      if (stale !== topic) this.deps.client.unsubscribe(stale);
+    }
     const granted = this.deps.client.subscribe(topic, qos, (m) => this.onMessage(m));
     if (granted === 0x80) {
       throw new OpenEdgeError(

@@ -149,7 +149,8 @@ export async function startFunctionManager(
     for (const rule of config.rules) {
       const fn = config.functions.find((f) => f.name === rule.function.name) as ManagedFunction;
       const pool = pools.get(fn.name) as FunctionPool;
-      const client = hub.client({ clientId: rule.clientid });
+      // persistent: a QoS 1 message the master took but did not answer before dying is redelivered
+      const client = hub.client({ clientId: rule.clientid, clean: false });
       const runner = new RuleRunner(rule, fn, {
         client,
         invoke: (call) => pool.invoke(call),

@@ -103,6 +103,11 @@ export class InprocClient implements SessionLink {
     return qos;
   }
 
+  /** The session's filters, including those a persistent session kept from before. */
+  filters(): string[] {
+    return [...this.session.subscriptions.keys()];
+  }
+
   unsubscribe(filter: string): void {
     this.handlers.delete(filter);
     if (!this.closed) this.hub.unsubscribe(this.session, filter);

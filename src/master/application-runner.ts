@@ -46,6 +46,12 @@ export class ApplicationRunner {
   private current: ApplicationConfig = EMPTY_APPLICATION;
   private readonly states = new Map<string, ServiceState>();
   private readonly reports = new Map<string, Map<string, Record<string, unknown>>>();
+  /**
+   * Services of a start in progress that are not started yet, each with its turn's end. A built-in
+   * started earlier in the list (the function manager) may ask for instances of one of them (its
+   * runtime service) before the list reaches it: that request waits for its turn instead of failing.
+   */
+  private readonly upcoming = new Map<string, Promise<void>>();
   private readonly log: Logger;
 
   constructor(private readonly deps: RunnerDeps) {
@@ -64,6 +70,10 @@ export class ApplicationRunner {
   /** Starts the services in order; returns the ones that failed (each already logged). */
   async startServices(services: readonly ServiceConfig[]): Promise<{ service: string; error: string }[]> {
     const failures: { service: string; error: string }[] = [];
+    const turns = new Map<string, () => void>();
+    for (const service of services) {
+      this.upcoming.set(service.name, new Promise<void>((resolve) => turns.set(service.name, resolve)));
+    }
     for (const service of services) {
       try {
         await this.startService(service);
@@ -72,6 +82,9 @@ export class ApplicationRunner {
         this.states.set(service.name, { kind: "failed", reason: error });
         this.log.error("service_start_failed", { service: service.name, image: service.image, error });
         failures.push({ service: service.name, error });
+      } finally {
+        this.upcoming.delete(service.name);
+        turns.get(service.name)?.();
       }
     }
     return failures;
@@ -111,6 +124,7 @@ export class ApplicationRunner {
    * built-ins' `instances` both come here.
    */
   async startInstance(service: string, instance: string, env: Record<string, string>): Promise<void> {
+    await this.upcoming.get(service);
     this.engineService(service);
     if (!INSTANCE_NAME.test(instance)) {
       throw new OpenEdgeError(

@@ -186,3 +186,34 @@ test("in-process client: a deferred ack lets the next message through; a rejecte
   expect(seen).toEqual(["1", "2", "2"]);
   c.close();
 });
+
+test("a persistent rule session keeps its filter; one an earlier configuration subscribed is dropped", async () => {
+  const s = await setup();
+  // the same client id came back from storage with an old subscription besides the current one
+  const client = hub.client({ clientId: "rule-p", clean: false });
+  client.subscribe("old/#", 1, () => {});
+  client.subscribe("in/#", 1, () => {});
+  const runner = new RuleRunner(
+    {
+      clientid: "rule-p",
+      subscribe: { topic: "in/#", qos: 1 },
+      function: { name: "f" },
+      publish: { topic: "out", qos: 1 },
+      retry: { max: 1 },
+      ordered: false,
+    },
+    {
+      name: "f",
+      service: "fn",
+      instance: { min: 0, max: 1, idletimeMs: 1 },
+      messageMaxBytes: 8,
+      timeoutMs: 1,
+    },
+    { client, invoke: async () => ok("r"), limit: 1, clock: s.clock, log: silentLogger },
+  );
+  runner.start();
+  expect(client.filters()).toEqual(["in/#"]);
+  await s.publisher.publish("old/x", "x", { qos: 1 });
+  await s.settle();
+  expect(s.outputs.map(text)).toEqual([]);
+});

@@ -130,6 +130,8 @@ def invoke(functions, call):
         "invokeid": invoke_id,
     }
     payload = call.get("payload")
+    if isinstance(payload, dict):
+        payload = _revive(payload)
     if isinstance(payload, str):
         payload = payload.encode("utf-8")
     elif payload is None:
@@ -138,24 +140,27 @@ def invoke(functions, call):
     # a real-time timer: SIGALRM interrupts Python code and blocking sleeps/reads in this thread
     signal.setitimer(signal.ITIMER_REAL, timeout_ms / 1000.0)
     try:
-        result = fn(event, context)
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        try:
+            result = fn(event, context)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
         return "response", {"payload": payload_of(result)}
     except HandlerTimeout:
         return "error", {"errorType": "TimeoutError",
                          "errorMessage": 'function "%s" timed out after %d ms' % (name, timeout_ms)}
     except Exception as err:
-        signal.setitimer(signal.ITIMER_REAL, 0)
         return "error", {"errorType": type(err).__name__, "errorMessage": str(err)}
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+_answer_ids = iter(range(1, 1 << 62))
+_id_prefix = "%s-%x-" % (os.urandom(6).hex(), os.getpid())
 
 
 def answer(call_msg, operation, content):
     header = call_msg.get("header", {})
     route = call_msg.get("route", {})
     return {
-        "header": {"id": os.urandom(16).hex(), "parentId": header.get("id", ""),
+        "header": {"id": "%s%x" % (_id_prefix, next(_answer_ids)), "parentId": header.get("id", ""),
                    "timestamp": int(time.time() * 1000), "resourceVersion": header.get("resourceVersion", ""),
                    "sync": bool(header.get("sync", False)), "type": header.get("type", "")},
         "route": {"source": route.get("destination", ""), "destination": route.get("source", ""),
@@ -199,7 +204,7 @@ class Connection:
                 break
             body = bytes(self.buf[HEADER.size:HEADER.size + length])
             del self.buf[:HEADER.size + length]
-            out.append(json.loads(body.decode("utf-8"), object_hook=_revive))
+            out.append(json.loads(body))
         return out
 
 

@@ -6,10 +6,13 @@
 // cold start of an instance (first call once the pool is empty; instance start → socket accepting, as
 // the pool logs it) next to a bare python3 start, and the RSS of an instance next to an idle python3.
 // MQTT client: the `mqtt` npm package (one publishing and one subscribing connection); the hub-route
-// rows show what the client, the hub and the machine allow, so they bound every function row.
-// Run: bun test/bench/function.bench.ts   (no assertions on timings)
+// rows show what the client, the hub and the machine allow, so they bound every function row. Then
+// the runtime call alone (the manager's client → an instance's socket, no hub), which is what the
+// OpenEdge 0.1.5 anchor measured.
+// Run: bun test/bench/function.bench.ts [path] [alone] [cold]   (all parts by default; no assertions)
+// python3: $BENCH_PYTHON3, else Debian's /usr/bin/python3 (what a gateway runs), else the one on PATH.
 
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mqtt, { type MqttClient } from "mqtt";
@@ -18,8 +21,11 @@ import { functionApplication, volumeWriter } from "../e2e/function-app.ts";
 import type { RunningMaster } from "../e2e/harness.ts";
 import { pidsWithEnv } from "../e2e/procs.ts";
 import { ensureBuilt, spawnMaster } from "./bench-support.ts";
+import { type AloneCell, canPin, measureRuntimeAlone } from "./function-runtime-alone.ts";
 
-const _root = join(import.meta.dir, "../..");
+const PARTS = process.argv.slice(2);
+const part = (name: "path" | "alone" | "cold") => PARTS.length === 0 || PARTS.includes(name);
+
 /** Messages per measured cell (after WARMUP), unless CELL_MS runs out first. */
 const MESSAGES = 3000;
 const WARMUP = 200;
@@ -31,9 +37,15 @@ const MARKER = "OPENEDGE_BENCH_FUNCTION";
 
 type LogLine = { msg: string; [key: string]: unknown };
 
-/** The interpreter behind `python3` (a pyenv shim or a wrapper script would add its own start time). */
+/**
+ * The interpreter to measure, resolved to its real path (a pyenv shim or a wrapper script would add its
+ * own start time). A pyenv interpreter may run .pth hooks at every start (this workplace's imports
+ * certifi, ~40 ms), which is why the system one is preferred.
+ */
 function realPython(): string {
-  const r = Bun.spawnSync(["python3", "-c", "import sys; print(sys.executable)"], { stdout: "pipe" });
+  const named =
+    process.env.BENCH_PYTHON3 ?? (existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3");
+  const r = Bun.spawnSync([named, "-c", "import sys; print(sys.executable)"], { stdout: "pipe" });
   const path = r.stdout.toString().trim();
   if (r.exitCode !== 0 || path === "") throw new Error("python3 is required");
   return path;
@@ -237,10 +249,168 @@ async function coldStarts(master: RunningMaster, pub: MqttClient, rx: Receiver, 
   return { call: median(call), ready: median(ready), engine: median(engine) };
 }
 
+const ANCHOR = { one: 3400, eight: 6300, coldMs: 80, rssMiB: 35 / 1.048576 };
+
+const h2 = (a: string, b: string, c: string, d: string) =>
+  console.log(`${a.padEnd(48)} ${b.padStart(10)} ${c.padStart(22)} ${d.padStart(8)}`);
+
+/** Function rows next to the hub route, QoS 0 and 1, one call at a time and IN_FLIGHT. */
+async function wholePath(pub: MqttClient, rx: Receiver): Promise<Record<string, Cell>> {
+  const rows: string[][] = [];
+  const cells: Record<string, Cell> = {};
+  for (const qos of [0, 1] as const) {
+    for (const window of [1, IN_FLIGHT]) {
+      const route = await measure(pub, rx, "in/route", qos, window);
+      cells[`route/${qos}/${window}`] = route;
+      for (const rt of ["js", "py"] as const) {
+        const fn = `${rt}${window === 1 ? "1" : "N"}`;
+        const c = await measure(pub, rx, `in/${fn}`, qos, window);
+        cells[`${rt}/${qos}/${window}`] = c;
+        const label = `${rt === "js" ? "JavaScript" : "Python"} QoS ${qos}, ${window} in flight, max ${window === 1 ? 1 : MAX_INSTANCES}`;
+        rows.push([
+          label,
+          `${(c.rate / 1000).toFixed(2)}k/s`,
+          `${(c.p50 / 1000).toFixed(2)}`,
+          `${(c.p99 / 1000).toFixed(2)}`,
+          `${(route.rate / 1000).toFixed(2)}k/s`,
+          `${(route.p50 / 1000).toFixed(2)}`,
+          `${(route.p99 / 1000).toFixed(2)}`,
+          (c.rate / route.rate).toFixed(2),
+        ]);
+      }
+    }
+  }
+  const head = ["whole path (ms: p50, p99)", "function", "p50", "p99", "hub route", "p50", "p99", "ratio"];
+  const widths = [40, 10, 7, 7, 10, 7, 7, 6];
+  const print = (r: string[]) =>
+    console.log(r.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join(" "));
+  print(head);
+  for (const r of rows) print(r);
+  console.log("");
+  return cells;
+}
+
+/** The runtime call alone, as the anchor measured it: one at a time, and IN_FLIGHT over MAX_INSTANCES. */
+async function runtimeAlone(tmp: string, bin: string, python: string): Promise<void> {
+  h2("runtime call alone (no hub)", "calls/s", "p50 / p99 µs", "× anchor");
+  // one at a time, each call crosses CPUs twice: on this VM a wake-up of an idle vCPU costs ~100 µs,
+  // so the same cell is also measured with caller and instance on one CPU (resources.cpu.setcpus)
+  const cells: [number, number, number | undefined][] = [
+    [1, 1, undefined],
+    ...(canPin ? [[1, 1, 0] as [number, number, number]] : []),
+    [MAX_INSTANCES, IN_FLIGHT, undefined],
+  ];
+  for (const rt of ["py", "js"] as const) {
+    for (const [instances, window, cpu] of cells) {
+      const c: AloneCell = await measureRuntimeAlone({
+        rt,
+        instances,
+        window,
+        ms: CELL_MS,
+        dir: join(tmp, `alone-${rt}-${window}-${cpu ?? "any"}`),
+        bin,
+        python,
+        ...(cpu === undefined ? {} : { cpu }),
+      });
+      const anchor = window === 1 ? ANCHOR.one : ANCHOR.eight;
+      h2(
+        `${rt === "js" ? "JavaScript" : "Python"}, ${window} in flight, ${instances} instance(s)${cpu === undefined ? "" : ", one CPU"}`,
+        `${(c.rate / 1000).toFixed(2)}k/s`,
+        `${c.p50.toFixed(0)} / ${c.p99.toFixed(0)}`,
+        (c.rate / anchor).toFixed(2),
+      );
+    }
+  }
+  console.log("");
+}
+
+/** Cold starts (an empty pool's first call; instance start → accepting) and RSS per instance. */
+async function coldAndMemory(
+  master: RunningMaster,
+  pub: MqttClient,
+  rx: Receiver,
+  bin: string,
+  python: string,
+): Promise<void> {
+  const pyNames = master.lines
+    .filter((l) => l.msg === "function_instance_ready" && String(l.instance).startsWith("fn-py.py1."))
+    .map((l) => String(l.instance));
+  const pyRss = instanceRss(pyNames[0] ?? "fn-py.py1.0");
+  const jsRss = instanceRss("fn-js.js1.0");
+  const pyCold = await coldStarts(master, pub, rx, "pycold");
+  const jsCold = await coldStarts(master, pub, rx, "jscold");
+
+  // references: a bare interpreter start and an idle interpreter's RSS, the executable's own start
+  const pyBareRuns: number[] = [];
+  for (let i = 0; i < COLD_RUNS; i++) pyBareRuns.push(await spawnMs([python, "-c", "pass"]));
+  const pyBare = median(pyBareRuns);
+  const exeBare: number[] = [];
+  for (let i = 0; i < COLD_RUNS; i++) exeBare.push(await spawnMs([bin, "version"]));
+  const idle = Bun.spawn([python, "-c", "import sys; sys.stdin.read()"], { stdin: "pipe" });
+  await Bun.sleep(300);
+  const idleRss = rssKiB(idle.pid);
+  idle.kill();
+
+  h2("cold start and memory", "value", "reference", "ratio");
+  h2(
+    "Python cold call, empty pool (ms)",
+    pyCold.call.toFixed(1),
+    `${ANCHOR.coldMs} (anchor cold start)`,
+    (pyCold.call / ANCHOR.coldMs).toFixed(2),
+  );
+  h2(
+    "Python instance start → accepting (ms)",
+    pyCold.ready.toFixed(1),
+    `${pyBare.toFixed(1)} (python3 -c pass)`,
+    (pyCold.ready / pyBare).toFixed(2),
+  );
+  h2("  of which the engine starting the process (ms)", pyCold.engine.toFixed(1), "-", "-");
+  h2(
+    "JavaScript cold call, empty pool (ms)",
+    jsCold.call.toFixed(1),
+    `${ANCHOR.coldMs} (anchor cold start)`,
+    (jsCold.call / ANCHOR.coldMs).toFixed(2),
+  );
+  h2(
+    "JavaScript instance start → accepting (ms)",
+    jsCold.ready.toFixed(1),
+    `${median(exeBare).toFixed(1)} (exe version)`,
+    (jsCold.ready / median(exeBare)).toFixed(2),
+  );
+  h2(
+    "RSS per Python instance (MiB)",
+    (pyRss / 1024).toFixed(1),
+    `${(idleRss / 1024).toFixed(1)} (idle python3)`,
+    (pyRss / idleRss).toFixed(2),
+  );
+  h2("RSS per JavaScript instance (MiB)", (jsRss / 1024).toFixed(1), "-", "-");
+  console.log("");
+}
+
 async function main(): Promise<void> {
   const bin = ensureBuilt();
   const python = realPython();
   const tmp = mkdtempSync(join(tmpdir(), "oe-bench-fn-"));
+  console.log(
+    `python3: ${python}; MQTT client: the mqtt npm package, one publishing and one subscribing connection.\n`,
+  );
+  try {
+    if (part("alone")) await runtimeAlone(tmp, bin, python);
+    if (part("path") || part("cold")) await withMaster(tmp, bin, python);
+    console.log(
+      [
+        "Anchor, OpenEdge 0.1.5's Python runtime (gRPC) on this kind of machine, the runtime call alone:",
+        "3.4k calls/s one at a time (p50 0.28 ms), 6.3k calls/s with 8 in flight; cold start 80 ms; 35 MB",
+        "RSS per instance. Goal: 2x those call rates, cold start <= 40 ms, <= 15 MB RSS per instance.",
+        "The whole-path rows add the hub and MQTT on both sides (four process wake-ups per call here).",
+      ].join("\n"),
+    );
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+async function withMaster(tmp: string, bin: string, python: string): Promise<void> {
   const wd = makeWorkDir(tmp, python);
   const master = spawnMaster(bin, wd, { [MARKER]: wd });
   let pub: MqttClient | undefined;
@@ -257,111 +427,8 @@ async function main(): Promise<void> {
       ["route", ...Object.keys(FUNCTIONS)].map((n) => `out/${n}`),
       { qos: 1 },
     );
-
-    const rows: string[][] = [];
-    const cells: Record<string, Cell> = {};
-    for (const qos of [0, 1] as const) {
-      for (const window of [1, IN_FLIGHT]) {
-        const route = await measure(pub, rx, "in/route", qos, window);
-        cells[`route/${qos}/${window}`] = route;
-        for (const rt of ["js", "py"] as const) {
-          const fn = `${rt}${window === 1 ? "1" : "N"}`;
-          const c = await measure(pub, rx, `in/${fn}`, qos, window);
-          cells[`${rt}/${qos}/${window}`] = c;
-          const label = `${rt === "js" ? "JavaScript" : "Python"} QoS ${qos}, ${window} in flight, max ${window === 1 ? 1 : MAX_INSTANCES}`;
-          rows.push([
-            label,
-            `${(c.rate / 1000).toFixed(2)}k/s`,
-            `${(c.p50 / 1000).toFixed(2)}`,
-            `${(c.p99 / 1000).toFixed(2)}`,
-            `${(route.rate / 1000).toFixed(2)}k/s`,
-            `${(route.p50 / 1000).toFixed(2)}`,
-            `${(route.p99 / 1000).toFixed(2)}`,
-            (c.rate / route.rate).toFixed(2),
-          ]);
-        }
-      }
-    }
-    const pyNames = master.lines
-      .filter((l) => l.msg === "function_instance_ready" && String(l.instance).startsWith("fn-py.py1."))
-      .map((l) => String(l.instance));
-    const pyRss = instanceRss(pyNames[0] ?? "fn-py.py1.0");
-    const jsRss = instanceRss("fn-js.js1.0");
-
-    const pyCold = await coldStarts(master, pub, rx, "pycold");
-    const jsCold = await coldStarts(master, pub, rx, "jscold");
-    const routeCold = cells["route/0/1"] as Cell;
-
-    // references: a bare interpreter start and an idle interpreter's RSS, the executable's own start
-    const pyBareRuns: number[] = [];
-    for (let i = 0; i < COLD_RUNS; i++) pyBareRuns.push(await spawnMs([python, "-c", "pass"]));
-    const pyBare = median(pyBareRuns);
-    const exeBare: number[] = [];
-    for (let i = 0; i < COLD_RUNS; i++) exeBare.push(await spawnMs([bin, "version"]));
-    const idle = Bun.spawn([python, "-c", "import sys; sys.stdin.read()"], { stdin: "pipe" });
-    await Bun.sleep(300);
-    const idleRss = rssKiB(idle.pid);
-    idle.kill();
-
-    const head = ["path (ms: p50, p99)", "function", "p50", "p99", "hub route", "p50", "p99", "ratio"];
-    const widths = [40, 10, 7, 7, 10, 7, 7, 6];
-    const print = (r: string[]) =>
-      console.log(
-        r.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join(" "),
-      );
-    print(head);
-    for (const r of rows) print(r);
-    console.log("");
-    const h2 = (a: string, b: string, c: string, d: string) =>
-      console.log(`${a.padEnd(48)} ${b.padStart(10)} ${c.padStart(22)} ${d.padStart(8)}`);
-    h2("figure", "value", "reference", "ratio");
-    h2(
-      "Python cold call, empty pool (ms)",
-      pyCold.call.toFixed(1),
-      `${routeCold.p50 < 1e9 ? (routeCold.p50 / 1000).toFixed(2) : "-"} (warm route)`,
-      (pyCold.call / (routeCold.p50 / 1000)).toFixed(0),
-    );
-    h2(
-      "Python instance start → accepting (ms)",
-      pyCold.ready.toFixed(1),
-      `${(pyBare + median(exeBare)).toFixed(1)} (python3+exe)`,
-      (pyCold.ready / (pyBare + median(exeBare))).toFixed(2),
-    );
-    h2("  of which the engine starting the process (ms)", pyCold.engine.toFixed(1), "-", "-");
-    h2(
-      "JavaScript cold call, empty pool (ms)",
-      jsCold.call.toFixed(1),
-      `${(routeCold.p50 / 1000).toFixed(2)} (warm route)`,
-      (jsCold.call / (routeCold.p50 / 1000)).toFixed(0),
-    );
-    h2(
-      "JavaScript instance start → accepting (ms)",
-      jsCold.ready.toFixed(1),
-      `${median(exeBare).toFixed(1)} (exe version)`,
-      (jsCold.ready / median(exeBare)).toFixed(2),
-    );
-    h2(
-      "RSS per Python instance (MiB)",
-      (pyRss / 1024).toFixed(1),
-      `${(idleRss / 1024).toFixed(1)} (idle python3)`,
-      (pyRss / idleRss).toFixed(2),
-    );
-    h2("RSS per JavaScript instance (MiB)", (jsRss / 1024).toFixed(1), "-", "-");
-    const py1 = cells["py/1/1"] as Cell;
-    const pyN = cells["py/1/8"] as Cell;
-    console.log(
-      [
-        "",
-        `python3: ${python}; MQTT client: the mqtt npm package, one publishing and one subscribing connection.`,
-        "Anchor, OpenEdge 0.1.5's Python runtime (gRPC), one call at a time: 3.4k calls/s, p50 0.28 ms;",
-        "8 in flight: 6.3k calls/s; cold start 80 ms; 35 MB RSS per instance. Its figures are the runtime",
-        "call alone; ours are publish → hub → manager → runtime → hub → subscriber, the whole path.",
-        `Ours, Python QoS 1: ${(py1.rate / 1000).toFixed(2)}k/s one at a time (p50 ${(py1.p50 / 1000).toFixed(2)} ms),` +
-          ` ${(pyN.rate / 1000).toFixed(2)}k/s with ${IN_FLIGHT} in flight; cold start ${pyCold.ready.toFixed(0)} ms` +
-          ` (first call ${pyCold.call.toFixed(0)} ms); ${(pyRss / 1024).toFixed(1)} MiB RSS.`,
-        "Goal: 2x the anchor's call rates, cold start <= 40 ms, <= 15 MB RSS per Python instance.",
-      ].join("\n"),
-    );
+    if (part("path")) await wholePath(pub, rx);
+    if (part("cold")) await coldAndMemory(master, pub, rx, bin, python);
   } finally {
     await pub?.endAsync();
     await sub?.endAsync();
@@ -374,7 +441,6 @@ async function main(): Promise<void> {
         // gone
       }
     }
-    rmSync(tmp, { recursive: true, force: true });
   }
 }
 

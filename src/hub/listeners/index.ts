@@ -6,13 +6,14 @@ import type { Logger } from "../../log/index.ts";
 import type { CertificateConfig } from "../config.ts";
 import type { ListenerConfig } from "../config-listen.ts";
 import type { HubCore } from "../contracts.ts";
-import { type ListenerDeps, type RunningListener, startTcpListener } from "./tcp-listener.ts";
+import type { ListenerDeps, RunningListener } from "./bun-listen.ts";
+import { startTcpListener } from "./tcp-listener.ts";
 import { loadTlsMaterial } from "./tls-material.ts";
 import { startWsListener } from "./ws-listener.ts";
 
+export type { RunningListener } from "./bun-listen.ts";
 export type { RawSocket, TransportInfo } from "./socket-transport.ts";
 export { DEFAULT_HIGH_WATER_BYTES, SocketTransport } from "./socket-transport.ts";
-export type { RunningListener } from "./tcp-listener.ts";
 export { loadTlsMaterial, type TlsMaterial } from "./tls-material.ts";
 
 export interface StartListenersOptions {
@@ -21,6 +22,10 @@ export interface StartListenersOptions {
   certificate: CertificateConfig;
   /** Queued bytes per connection past which `write` returns false. */
   highWaterBytes?: number;
+  /** ws/wss: largest WebSocket message a client may send (default: MQTT's largest packet). */
+  wsMaxMessageBytes?: number;
+  /** ws/wss: time a client has to complete the HTTP upgrade (default 10 s). */
+  wsHandshakeTimeoutMs?: number;
 }
 
 export function startListeners(
@@ -32,6 +37,8 @@ export function startListeners(
   const deps: ListenerDeps = { core: options.core, log: options.log };
   if (tls) deps.tls = tls;
   if (options.highWaterBytes !== undefined) deps.highWaterBytes = options.highWaterBytes;
+  if (options.wsMaxMessageBytes !== undefined) deps.wsMaxMessageBytes = options.wsMaxMessageBytes;
+  if (options.wsHandshakeTimeoutMs !== undefined) deps.wsHandshakeTimeoutMs = options.wsHandshakeTimeoutMs;
   const started: RunningListener[] = [];
   for (const config of configs) {
     try {

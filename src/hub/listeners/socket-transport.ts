@@ -1,6 +1,6 @@
-// A ClientTransport over one accepted byte stream (Bun.listen socket or WebSocket): writes go straight
-// to the socket while it keeps up, the rest waits in a SendQueue; `write` says false past the bound and
-// the sink hears `drained` once the queue is empty again.
+// A ClientTransport over one accepted Bun.listen socket (tcp, ssl, or under WebSocket framing): writes go
+// straight to the socket while it keeps up, the rest waits in a SendQueue; `write` says false past the
+// bound and the sink hears `drained` once the queue is empty again.
 
 import type { ClientTransport, ConnectionSink, PeerCertificate } from "../contracts.ts";
 import { SendQueue } from "./send-queue.ts";
@@ -18,7 +18,7 @@ export interface RawSocket {
   end(): void;
   /** Immediate close. */
   terminate(): void;
-  /** Bytes the socket itself holds (WebSockets queue inside uWS); 0 when it keeps none. */
+  /** Bytes the socket itself holds beyond what `write` reported taken; absent when it keeps none. */
   backlog?(): number;
   /** Stop and restart reading, so a publisher feeding a backed-up subscriber feels TCP backpressure. */
   pause(): void;
@@ -62,15 +62,7 @@ export class SocketTransport implements ClientTransport {
 
   write(bytes: Uint8Array): boolean {
     if (this.ended || this.closing) return false;
-    if (this.queue === null || this.queue.length === 0) {
-      const taken = Math.max(0, this.socket.write(bytes));
-      if (taken < bytes.length) {
-        this.queue ??= new SendQueue();
-        this.queue.push(bytes.subarray(taken));
-      }
-    } else {
-      this.queue.push(bytes);
-    }
+    this.send(bytes);
     if (this.buffered > this.highWater) this.full = true;
     return !this.full;
   }
@@ -124,6 +116,24 @@ export class SocketTransport implements ClientTransport {
     this.queue = null;
     if (this.closeTimer !== undefined) clearTimeout(this.closeTimer);
     if (!byCore) this.sink?.closed(error);
+  }
+
+  /**
+   * Writes now or queues behind what waits, so bytes leave in order whole: a framing subclass hands
+   * down complete frames, and a frame the socket took part of is finished before the next one starts.
+   * Also while closing (a reply the peer expects before the close), never after the end.
+   */
+  protected send(bytes: Uint8Array): void {
+    if (this.ended) return;
+    if (this.queue === null || this.queue.length === 0) {
+      const taken = Math.max(0, this.socket.write(bytes));
+      if (taken < bytes.length) {
+        this.queue ??= new SendQueue();
+        this.queue.push(bytes.subarray(taken));
+      }
+    } else {
+      this.queue.push(bytes);
+    }
   }
 
   private finish(cut: boolean): void {

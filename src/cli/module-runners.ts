@@ -1,7 +1,7 @@
 // The modules `openedge module NAME` can run, listed explicitly (no self-registration on import). Each
 // runner resolves to the process exit code. Add one line per module.
 
-import { directPython3Launch } from "../function/runtime-python3.ts";
+import { type DirectLaunch, directPython3Launch } from "../function/runtime-python3.ts";
 import type { ParsedArgs } from "./args.ts";
 import type { CliContext } from "./context.ts";
 
@@ -18,12 +18,6 @@ export const MODULE_RUNNERS: Record<string, ModuleRunner> = {
   "function-python3": async (run) => (await import("../function/runtime-python3.ts")).runPython3Runtime(run),
   hub: async (run) => (await import("../hub/module-process.ts")).runHubProcess(run),
 };
-
-/** argv (and argv[0]) of a module started without this executable in between. */
-export interface DirectLaunch {
-  argv: string[];
-  argv0: string;
-}
 
 /**
  * Modules the master may start directly, given the instance dir and environment; null means "start

@@ -13,7 +13,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { constants, tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import type { ModuleRunContext } from "../cli/module-runners.ts";
 import { errorMessage, OpenEdgeError } from "../lib/errors.ts";
 import { execReplace } from "./exec-replace.ts";
@@ -26,19 +26,27 @@ import RUNTIME_SCRIPT from "./runtime-python3.py" with { type: "text" };
 export const PYTHON3_ENV = "OPENEDGE_PYTHON3";
 export { RUNTIME_SCRIPT as PYTHON3_RUNTIME_SCRIPT };
 
+const RUNTIME_MODULE = `openedge_function_python3_${createHash("sha256").update(RUNTIME_SCRIPT).digest("hex").slice(0, 16)}`;
+
 /**
- * Writes the script once per content (instances share it; the name carries its hash, so an upgraded
- * executable never runs a stale copy) and returns its path.
+ * Writes the runtime once per content as a module (instances share it; the name carries its hash, so
+ * an upgraded executable never runs a stale copy) and returns its path.
  */
 export function writeRuntimeScript(dir = join(tmpdir(), "openedge")): string {
-  const hash = createHash("sha256").update(RUNTIME_SCRIPT).digest("hex").slice(0, 16);
-  const path = join(dir, `runtime-python3-${hash}.py`);
+  const path = join(dir, `${RUNTIME_MODULE}.py`);
   if (existsSync(path)) return path;
   mkdirSync(dir, { recursive: true, mode: 0o755 });
   const tmp = `${path}.${process.pid}.tmp`;
   writeFileSync(tmp, RUNTIME_SCRIPT, { mode: 0o644 });
   renameSync(tmp, path); // atomic: a concurrent instance sees the whole file or none
   return path;
+}
+
+/** How the master starts a module without the executable in between (see the engine's BuiltinLaunch). */
+export interface DirectLaunch {
+  argv: string[];
+  argv0: string;
+  lateCgroupJoin: boolean;
 }
 
 /** The argument the script reads: the validated config in JSON, paths absolute. */
@@ -114,9 +122,27 @@ export function python3Command(
   if (address === undefined || address === "") throw new Error(`${ADDRESS_ENV} is not set`);
   const socket = socketPathOf(address, cwd);
   const script = writeRuntimeScript();
-  // -u: unbuffered output, so log lines reach the instance log at once; -B: no .pyc beside user code
+  // -u: unbuffered output, so log lines reach the instance log at once
   const python = resolveInterpreter(pythonOf(config, env), cwd, env);
-  return { argv: [python, "-u", "-B", script, scriptConfig(config, socket)], warnings };
+  return { argv: [python, "-u", "-c", bootstrap(dirname(script)), scriptConfig(config, socket)], warnings };
+}
+
+/**
+ * `python3 -c` code that imports the runtime as a module, because Python caches a module's bytecode
+ * (beside it, in our own dir) but compiles a script anew at every start — a few ms of every cold
+ * start. Nothing is written beside the user's code (what -B did), and neither the cwd nor our dir is
+ * left on sys.path for the user's imports.
+ */
+function bootstrap(dir: string): string {
+  return [
+    "import sys",
+    `sys.path[0] = ${JSON.stringify(dir)}`,
+    "sys.dont_write_bytecode = False",
+    `import ${RUNTIME_MODULE} as runtime`,
+    "del sys.path[0]",
+    "sys.dont_write_bytecode = True",
+    "sys.exit(runtime.main())",
+  ].join("; ");
 }
 
 /**
@@ -125,14 +151,15 @@ export function python3Command(
  * its prefix and venv from it). Null when there is something to report — the runner then starts
  * instead and writes it to the instance's log.
  */
-export function directPython3Launch(
-  cwd: string,
-  env: Readonly<Record<string, string>>,
-): { argv: string[]; argv0: string } | null {
+export function directPython3Launch(cwd: string, env: Readonly<Record<string, string>>): DirectLaunch | null {
   try {
     const { argv, warnings } = python3Command(cwd, env);
     const python = argv[0];
-    return warnings.length === 0 && python !== undefined ? { argv, argv0: python } : null;
+    // the runtime forks nothing before it listens (a handler module that does at import is the rare
+    // exception: its children then stay in the process group, not in the accounting cgroups)
+    return warnings.length === 0 && python !== undefined
+      ? { argv, argv0: python, lateCgroupJoin: true }
+      : null;
   } catch {
     return null;
   }

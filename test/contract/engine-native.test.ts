@@ -114,6 +114,33 @@ for (const mode of ["cgroups", "no cgroups"] as const) {
       }
     });
 
+    test("a launch that may join late: argv[0] kept, and the process ends up in its cgroups", async () => {
+      const b = nativeHarness({
+        ...(mode === "no cgroups" ? { cgroups: new NoCgroups("disabled by test") } : {}),
+        isBuiltin: (image) => image === "openedge-sleep",
+        builtinCommand: () => ({ argv: ["/bin/sleep", "31"], argv0: "/bin/sleep", lateCgroupJoin: true }),
+      });
+      try {
+        const spec = { ...b.spec("svc", "true"), image: "openedge-sleep" };
+        await b.engine.prepare(spec);
+        const inst = await b.engine.startInstance(spec, "svc.i2", ENV);
+        const pid = inst.pid;
+        expect(
+          await waitFor("exec of sleep", () => (cmdline(pid)[1] === "31" ? cmdline(pid) : undefined)),
+        ).toEqual(["/bin/sleep", "31"]);
+        if (mode === "cgroups" && b.engine.cgroups.version !== "none") {
+          const joined = await waitFor("the instance's cgroup", () => {
+            const lines = readFileSync(`/proc/${pid}/cgroup`, "utf8");
+            return lines.includes("svc.svc.i2.") ? lines : undefined;
+          });
+          expect(joined).toContain("svc.svc.i2.");
+        }
+        await inst.stop(1000);
+      } finally {
+        await b.close();
+      }
+    });
+
     test("stop ends background children and double-forked daemons, leaving no zombies", async () => {
       const script = [
         "sleep 1000 & echo $! > out/bg",

@@ -1,6 +1,8 @@
 // How a native instance is exec'd: its environment (host < service < system), and the command line.
-// With a cgroup the child must join it before user code runs, so a tiny shell writes its own pid into
+// With cgroup limits the child must join before user code runs, so a tiny shell writes its own pid into
 // each cgroup.procs and then execs the entry with argv[0] set to the instance name (`exec -a`).
+
+import { writeFile } from "node:fs/promises";
 
 export function composeEnv(
   hostEnv: Readonly<Record<string, string>>,
@@ -69,4 +71,23 @@ export function launchPlan(
     // The shell keeps its own argv[0] (busybox picks its applet by it); the exec renames.
     argv0: shell.argv[0] ?? "/bin/sh",
   };
+}
+
+/**
+ * Moves a started process into its (accounting-only) cgroups off the master's thread. Each move waits
+ * for an RCU grace period in the kernel (cgroup v1 without favordynmods: ~10 ms per start here), which
+ * a join-before-exec would add to every instance start. Null, or why a move failed (a process that
+ * already exited is not a failure).
+ */
+export async function joinCgroupsLater(pid: number, procsFiles: readonly string[]): Promise<string | null> {
+  for (const file of procsFiles) {
+    try {
+      await writeFile(file, `${pid}\n`);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "ESRCH") return null;
+      return `${file}: ${(error as Error).message}`;
+    }
+  }
+  return null;
 }

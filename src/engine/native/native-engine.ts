@@ -12,7 +12,7 @@ import type { InstanceRecord, LimitsReport, ServiceSpec } from "../types.ts";
 import { type CgroupHandle, type CgroupManager, detectCgroups, unenforcedReport } from "./cgroups/index.ts";
 import { trackSpawned, untrackSpawned } from "./children.ts";
 import { assertSegment, createInstanceDir, instanceDirPath, removeInstanceDir } from "./instance-dir.ts";
-import { composeEnv, type ExecShell, findExecShell, launchPlan } from "./launcher.ts";
+import { composeEnv, type ExecShell, findExecShell, joinCgroupsLater, launchPlan } from "./launcher.ts";
 import { reapLeftovers } from "./leftovers.ts";
 import { NativeInstance } from "./native-instance.ts";
 import { OrphanReaper } from "./orphan-reaper.ts";
@@ -59,6 +59,11 @@ export interface BuiltinLaunch {
    * venv) from argv[0], such as python3, keeps its own path here.
    */
   argv0?: string;
+  /**
+   * The process starts no other process of its own while it starts up, so with no limits to enforce
+   * its cgroups (accounting only) may be joined just after the start rather than before exec.
+   */
+  lateCgroupJoin?: boolean;
 }
 
 export const DEFAULT_LOG_LIMITS = { maxBytes: 10 * 1024 * 1024, keep: 5 };
@@ -132,13 +137,24 @@ export class NativeEngine implements Engine {
       this.log.warn("limits_not_enforced", { service: spec.name, instance, reason: limits.reason });
     }
     let logFile: RotatingFile | undefined;
+    let joinFirst = false;
     let proc: ReturnType<typeof Bun.spawn<"ignore", "pipe", "pipe">>;
     try {
       logFile = new RotatingFile({
         path: join(workDir, "var/log/openedge", spec.name, `${instance}.log`),
         ...(this.deps.logLimits ?? DEFAULT_LOG_LIMITS),
       });
-      const plan = launchPlan(launch.argv, launch.argv0 ?? instance, cgroup?.procsFiles ?? [], this.shell);
+      // limits must hold from the first instruction, and whatever the process forks must land in its
+      // cgroups: join before exec — unless no limit applies and the launch says it forks nothing
+      // before it serves (see joinCgroupsLater)
+      joinFirst =
+        cgroup !== null && (Object.keys(limits.applied).length > 0 || launch.lateCgroupJoin !== true);
+      const plan = launchPlan(
+        launch.argv,
+        launch.argv0 ?? instance,
+        joinFirst ? (cgroup?.procsFiles ?? []) : [],
+        this.shell,
+      );
       proc = Bun.spawn({
         cmd: plan.cmd,
         argv0: plan.argv0,
@@ -161,6 +177,12 @@ export class NativeEngine implements Engine {
       );
     }
     trackSpawned(proc.pid);
+    if (cgroup !== null && !joinFirst) {
+      void joinCgroupsLater(proc.pid, cgroup.procsFiles).then((failure) => {
+        if (failure !== null)
+          this.log.warn("cgroup_join_failed", { service: spec.name, instance, error: failure });
+      });
+    }
     const startTime = readStat(proc.pid)?.startTime ?? 0;
     const marker: Record<string, string> = {};
     for (const key of ["OPENEDGE_SERVICE_NAME", "OPENEDGE_SERVICE_INSTANCE_NAME"]) {

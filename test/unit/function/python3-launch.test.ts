@@ -26,8 +26,8 @@ describe("starting a Python instance without the runner", () => {
     const dir = instanceDir("ok", "functions:\n  - name: f\n    handler: h.echo\n    codedir: code\n");
     const launch = directPython3Launch(dir, env({ OPENEDGE_PYTHON3: "/bin/sh" }));
     expect(launch?.argv0).toBe("/bin/sh");
-    expect(launch?.argv.slice(0, 3)).toEqual(["/bin/sh", "-u", "-B"]);
-    expect(launch?.argv[3]).toMatch(/runtime-python3-[0-9a-f]{16}\.py$/);
+    expect(launch?.argv.slice(0, 3)).toEqual(["/bin/sh", "-u", "-c"]);
+    expect(launch?.argv[3]).toMatch(/import openedge_function_python3_[0-9a-f]{16} as runtime; /);
     expect(JSON.parse(launch?.argv[4] ?? "null")).toEqual({
       socket: join(dir, "var/run/fn.sock"),
       functions: [

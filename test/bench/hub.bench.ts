@@ -1,6 +1,7 @@
 // Hub figures next to Debian's mosquitto, both driven by the same raw-socket client: QoS 0 fan-in
 // (8 → 1), QoS 0 fan-out (1 → 50), QoS 1 fan-in with persistence (persistent subscriber), and
-// ping-pong latency p50/p99 at QoS 0 and 1 (idle and under a 4 → 1 flood), RSS per idle connection
+// ping-pong latency p50/p99 at QoS 0 and 1 (idle, under a 4 → 1 flood as fast as each broker takes
+// it, and under the same fixed 4 → 1 load for both), RSS per idle connection
 // and 10k retained messages to a new subscriber. Deliveries are counted at the subscribers, so a
 // broker that drops under load does not look faster. Our hub runs in a child process.
 // Run: bun test/bench/hub.bench.ts   (no assertions; prints a table with ratios)
@@ -16,6 +17,8 @@ const SECONDS = Number(process.env.HUB_BENCH_SECONDS ?? 3);
 const ONLY = process.env.HUB_BENCH_ONLY?.split(",");
 const selected = (name: string): boolean => ONLY === undefined || ONLY.includes(name);
 const PAYLOAD = new Uint8Array(64).fill(0x61);
+/** Offered load of the fixed-rate latency rows: about half of mosquitto's QoS 0 fan-in here. */
+const LOAD_RATE = Number(process.env.HUB_BENCH_LOAD_RATE ?? 100_000);
 const enc = new TextEncoder();
 
 function varint(n: number): number[] {
@@ -229,8 +232,13 @@ async function qos1FanIn(port: number, tag: string): Promise<number> {
  * in this process its 1 MB chunks and writes would share the probe's event loop, and the figure
  * would be this client's queueing delay (worse the faster the broker delivers), not the broker's.
  */
-async function loadedPingPong(port: number, tag: string, qos: number): Promise<[number, number, number]> {
-  const load = Bun.spawn([process.execPath, import.meta.path, "--load", String(port), tag], {
+async function loadedPingPong(
+  port: number,
+  tag: string,
+  qos: number,
+  rate = 0,
+): Promise<[number, number, number]> {
+  const load = Bun.spawn([process.execPath, import.meta.path, "--load", String(port), tag, String(rate)], {
     stdout: "pipe",
     stderr: "inherit",
   });
@@ -254,15 +262,21 @@ async function loadedPingPong(port: number, tag: string, qos: number): Promise<[
   return [result[0], result[1], (Number(n) * 1000) / Number(ms)];
 }
 
-/** The child side of `loadedPingPong`: a sink on `bench/load` and 4 publishers flooding it. */
-async function runLoad(port: number, tag: string): Promise<void> {
+/**
+ * The child side of `loadedPingPong`: a sink on `bench/load` and 4 publishers flooding it — as fast as
+ * the broker takes it, or at `rate` messages/s in all (paced every millisecond; what a full socket
+ * did not take is not made up later, so the offered load never comes in bursts).
+ */
+async function runLoad(port: number, tag: string, rate: number): Promise<void> {
   const sink = await RawClient.open(port, `${tag}-ld-sub`);
   await subscribe(sink, "bench/load", 0);
   const pubs = await Promise.all(
     Array.from({ length: 4 }, (_, i) => RawClient.open(port, `${tag}-ld-p${i}`)),
   );
   let stop = false;
-  for (const p of pubs) flood(p, publishFrame("bench/load", 0, 0), () => stop);
+  const frame = publishFrame("bench/load", 0, 0);
+  if (rate > 0) pace(pubs, frame, rate, () => stop);
+  else for (const p of pubs) flood(p, frame, () => stop);
   const t0 = performance.now();
   process.on("SIGTERM", () => {
     stop = true;
@@ -273,6 +287,27 @@ async function runLoad(port: number, tag: string): Promise<void> {
   });
   console.log("ready");
   await new Promise(() => {}); // until SIGTERM
+}
+
+/** `rate` messages/s over the publishers, a due share every millisecond. */
+function pace(pubs: RawClient[], frame: Uint8Array, rate: number, until: () => boolean): void {
+  const t0 = performance.now();
+  let due = 0;
+  let next = 0;
+  const timer = setInterval(() => {
+    if (until()) {
+      clearInterval(timer);
+      return;
+    }
+    const total = Math.floor(((performance.now() - t0) * rate) / 1000);
+    const n = total - due;
+    due = total;
+    if (n <= 0) return;
+    const p = pubs[next++ % pubs.length] as RawClient;
+    const batch = new Uint8Array(frame.length * n);
+    for (let i = 0; i < n; i++) batch.set(frame, i * frame.length);
+    p.write(batch);
+  }, 1);
 }
 
 async function pingPong(port: number, tag: string, qos: number): Promise<[number, number]> {
@@ -420,8 +455,9 @@ async function startMosquitto(dir: string): Promise<Broker> {
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "hub-bench-"));
-  const ours = await startOurs(join(dir, "hub"));
+  // mosquitto first: when it is missing, nothing of ours is left running
   const mosq = await startMosquitto(dir);
+  const ours = await startOurs(join(dir, "hub"));
   type Row = [string, number, number, "higher" | "lower", string];
   const rows: Row[] = [];
   try {
@@ -462,6 +498,15 @@ async function main(): Promise<void> {
       rows.push([`under 4→1 flood qos${qos} p99`, a[1], b[1], "lower", "µs"]);
       rows.push([`  (the flood meanwhile)`, a[2], b[2], "higher", "msg/s"]);
     }
+    // the same offered load for both: latency under load compared at equal work, not at each
+    // broker's saturation (where the hub moves several times mosquitto's messages meanwhile)
+    for (const qos of selected("loaded") ? [0, 1] : []) {
+      const a = await loadedPingPong(ours.port, "oe", qos, LOAD_RATE);
+      const b = await loadedPingPong(mosq.port, "mq", qos, LOAD_RATE);
+      rows.push([`under ${LOAD_RATE / 1000}k msg/s qos${qos} p50`, a[0], b[0], "lower", "µs"]);
+      rows.push([`under ${LOAD_RATE / 1000}k msg/s qos${qos} p99`, a[1], b[1], "lower", "µs"]);
+      rows.push([`  (the load delivered)`, a[2], b[2], "higher", "msg/s"]);
+    }
   } finally {
     ours.stop();
     mosq.stop();
@@ -482,6 +527,11 @@ async function main(): Promise<void> {
 }
 
 const loadAt = process.argv.indexOf("--load");
-if (loadAt >= 0) await runLoad(Number(process.argv[loadAt + 1]), process.argv[loadAt + 2] ?? "load");
+if (loadAt >= 0)
+  await runLoad(
+    Number(process.argv[loadAt + 1]),
+    process.argv[loadAt + 2] ?? "load",
+    Number(process.argv[loadAt + 3] ?? 0),
+  );
 else await main();
 process.exit(0);

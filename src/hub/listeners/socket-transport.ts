@@ -18,8 +18,6 @@ export interface RawSocket {
   end(): void;
   /** Immediate close. */
   terminate(): void;
-  /** Bytes the socket itself holds beyond what `write` reported taken; absent when it keeps none. */
-  backlog?(): number;
   /** Stop and restart reading, so a publisher feeding a backed-up subscriber feels TCP backpressure. */
   pause(): void;
   resume(): void;
@@ -57,7 +55,7 @@ export class SocketTransport implements ClientTransport {
   }
 
   get buffered(): number {
-    return (this.queue?.length ?? 0) + (this.socket.backlog?.() ?? 0);
+    return this.queue?.length ?? 0;
   }
 
   write(bytes: Uint8Array): boolean {

@@ -107,26 +107,6 @@ describe("socket transport", () => {
     t.onData(bytes(0, 1));
     expect(events).toEqual(["data", "closed:reset"]);
   });
-
-  test("a socket's own backlog (websockets) counts toward the bound", () => {
-    let backlog = 0;
-    const socket: RawSocket = {
-      write: (b) => b.length,
-      end() {},
-      terminate() {},
-      pause() {},
-      resume() {},
-      backlog: () => backlog,
-    };
-    const t = new SocketTransport(socket, { remoteAddress: "x", listener: "l", highWaterBytes: 10 });
-    const { events, sink } = recordingSink();
-    t.sink = sink;
-    backlog = 20;
-    expect(t.write(bytes(0, 20))).toBe(false);
-    backlog = 0;
-    t.onDrain();
-    expect(events).toEqual(["drained"]);
-  });
 });
 
 describe("send queue", () => {

@@ -39,6 +39,10 @@ async function compile(target: Target, revision: string): Promise<void> {
     `--target=${target.bunTarget}`,
     "--define",
     `OPENEDGE_REVISION=${JSON.stringify(revision)}`,
+    // msgpackr would probe for its native addon (detect-libc reading ldd, node-gyp-build searching
+    // prebuilds: ~5-10 ms of every start), which the executable never embeds: use its JavaScript
+    "--define",
+    'process.env.MSGPACKR_NATIVE_ACCELERATION_DISABLED="true"',
     "--no-compile-autoload-dotenv",
     "--no-compile-autoload-bunfig",
     "src/main.ts",

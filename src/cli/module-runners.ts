@@ -1,7 +1,6 @@
 // The modules `openedge module NAME` can run, listed explicitly (no self-registration on import). Each
 // runner resolves to the process exit code. Add one line per module.
 
-import { type DirectLaunch, directPython3Launch } from "../function/runtime-python3.ts";
 import type { ParsedArgs } from "./args.ts";
 import type { CliContext } from "./context.ts";
 
@@ -17,15 +16,4 @@ export const MODULE_RUNNERS: Record<string, ModuleRunner> = {
   "function-node": async (run) => (await import("../function/runtime-node.ts")).runNodeRuntime(run),
   "function-python3": async (run) => (await import("../function/runtime-python3.ts")).runPython3Runtime(run),
   hub: async (run) => (await import("../hub/module-process.ts")).runHubProcess(run),
-};
-
-/**
- * Modules the master may start directly, given the instance dir and environment; null means "start
- * the runner" (it reports what is wrong in the instance's log).
- */
-export const DIRECT_LAUNCHERS: Record<
-  string,
-  (dir: string, env: Readonly<Record<string, string>>) => DirectLaunch | null
-> = {
-  "function-python3": directPython3Launch,
 };

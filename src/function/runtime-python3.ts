@@ -26,14 +26,19 @@ import RUNTIME_SCRIPT from "./runtime-python3.py" with { type: "text" };
 export const PYTHON3_ENV = "OPENEDGE_PYTHON3";
 export { RUNTIME_SCRIPT as PYTHON3_RUNTIME_SCRIPT };
 
-const RUNTIME_MODULE = `openedge_function_python3_${createHash("sha256").update(RUNTIME_SCRIPT).digest("hex").slice(0, 16)}`;
+let runtimeModule: string | undefined;
+/** The runtime's module name: its content hash, computed once (not at load: every CLI start pays that). */
+function runtimeModuleName(): string {
+  runtimeModule ??= `openedge_function_python3_${createHash("sha256").update(RUNTIME_SCRIPT).digest("hex").slice(0, 16)}`;
+  return runtimeModule;
+}
 
 /**
  * Writes the runtime once per content as a module (instances share it; the name carries its hash, so
  * an upgraded executable never runs a stale copy) and returns its path.
  */
 export function writeRuntimeScript(dir = join(tmpdir(), "openedge")): string {
-  const path = join(dir, `${RUNTIME_MODULE}.py`);
+  const path = join(dir, `${runtimeModuleName()}.py`);
   if (existsSync(path)) return path;
   mkdirSync(dir, { recursive: true, mode: 0o755 });
   const tmp = `${path}.${process.pid}.tmp`;
@@ -138,7 +143,7 @@ function bootstrap(dir: string): string {
     "import sys",
     `sys.path[0] = ${JSON.stringify(dir)}`,
     "sys.dont_write_bytecode = False",
-    `import ${RUNTIME_MODULE} as runtime`,
+    `import ${runtimeModuleName()} as runtime`,
     "del sys.path[0]",
     "sys.dont_write_bytecode = True",
     "sys.exit(runtime.main())",

@@ -14,10 +14,22 @@ import { RuntimeClient, type RuntimeLink } from "./runtime-client.ts";
 export interface InstanceStarter {
   start(service: string, instance: string, env: Record<string, string>): Promise<void>;
   stop(service: string, instance: string): Promise<void>;
+  /** The instance's supervision status (`running`, `restarting`, `exited`, …); absent when unknown. */
+  status?(service: string, instance: string): string | undefined;
 }
 
-/** Connects to the runtime listening on `socketPath`, retrying until `deadlineMs` has passed. */
-export type RuntimeConnector = (socketPath: string, deadlineMs: number) => Promise<RuntimeLink>;
+/**
+ * Connects to the runtime listening on `socketPath`, retrying until `deadlineMs` has passed, or until
+ * `gone` names a reason to stop trying (the instance ended before it listened).
+ */
+export type RuntimeConnector = (
+  socketPath: string,
+  deadlineMs: number,
+  gone?: () => string | undefined,
+) => Promise<RuntimeLink>;
+
+/** Statuses in which a starting instance will not come to listen: its process has ended. */
+const ENDED = new Set(["restarting", "exited", "failed", "stopped"]);
 
 export interface PoolOptions {
   service: string;
@@ -60,6 +72,9 @@ export interface PoolStats {
   replaced: number;
   evicted: number;
   rejected: number;
+  /** The last failed start: which instance, why, when (epoch ms) — a runtime's own startup error is
+   * in that instance's log. */
+  lastStartError?: { instance: string; error: string; time: number };
 }
 
 type State = "starting" | "idle" | "busy" | "stopping";
@@ -87,6 +102,7 @@ export class FunctionPool {
   private readonly o: Required<Omit<PoolOptions, "evictTimeMs">> & { evictTimeMs?: number };
   private sweepTimer: TimerHandle | null = null;
   private retryTimer: TimerHandle | null = null;
+  private lastStartError: PoolStats["lastStartError"];
   private startBlockedUntil = 0;
   private closed = false;
   private readonly counters = { started: 0, replaced: 0, evicted: 0, rejected: 0 };
@@ -152,6 +168,7 @@ export class FunctionPool {
       stopping: count("stopping"),
       waiting: this.waiters.length,
       ...this.counters,
+      ...(this.lastStartError === undefined ? {} : { lastStartError: this.lastStartError }),
     };
   }
 
@@ -268,7 +285,17 @@ export class FunctionPool {
     try {
       await this.deps.starter.start(this.o.service, name, { [ADDRESS_ENV]: `unix://${inst.socket}` });
       engineMs = this.clock.monotonic() - startedAt;
-      inst.link = await this.deps.connect(inst.socket, this.o.startTimeoutMs);
+      const status = this.deps.starter.status?.bind(this.deps.starter);
+      const gone =
+        status === undefined
+          ? undefined
+          : () => {
+              const now = status(this.o.service, name);
+              return now !== undefined && ENDED.has(now)
+                ? `instance "${name}" ended before it listened (${now}): its log says why`
+                : undefined;
+            };
+      inst.link = await this.deps.connect(inst.socket, this.o.startTimeoutMs, gone);
     } catch (error) {
       this.startFailed(inst, error);
       return;
@@ -296,6 +323,7 @@ export class FunctionPool {
 
   private startFailed(inst: Instance, error: unknown): void {
     this.log.error("function_instance_start_failed", { instance: inst.name, error: errorMessage(error) });
+    this.lastStartError = { instance: inst.name, error: errorMessage(error), time: this.clock.now() };
     void this.stopInstance(inst);
     if (this.closed) return;
     this.startBlockedUntil = this.clock.monotonic() + this.o.restartDelayMs;
@@ -390,5 +418,6 @@ export class FunctionPool {
 export function socketConnector(
   options: { clock?: Clock; retryMs?: number; codec?: Codec } = {},
 ): RuntimeConnector {
-  return (socketPath, deadlineMs) => RuntimeClient.connect(socketPath, { deadlineMs, ...options });
+  return (socketPath, deadlineMs, gone) =>
+    RuntimeClient.connect(socketPath, { deadlineMs, ...options, ...(gone === undefined ? {} : { gone }) });
 }

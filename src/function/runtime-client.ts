@@ -30,6 +30,8 @@ export interface ConnectOptions {
   codec?: Codec;
   /** route.source of the calls. */
   source?: string;
+  /** Checked between attempts: a reason here ends the attempts at once (ERR_ENGINE). */
+  gone?: () => string | undefined;
 }
 
 interface Pending {
@@ -110,6 +112,10 @@ export class RuntimeClient implements RuntimeLink {
         );
       } catch (error) {
         lastError = error instanceof Error ? error.message : String(error);
+      }
+      const reason = options.gone?.();
+      if (reason !== undefined) {
+        throw new OpenEdgeError("ERR_ENGINE", reason, { details: { path, error: lastError } });
       }
       if (clock.monotonic() >= deadline) {
         throw new OpenEdgeError("ERR_TIMEOUT", `runtime at "${path}" is not listening: ${lastError}`, {

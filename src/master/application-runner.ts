@@ -205,6 +205,7 @@ export class ApplicationRunner {
     const instances: DynamicInstances = {
       start: (s, i, env) => this.startInstance(s, i, env),
       stop: (s, i) => this.stopInstance(s, i),
+      status: (s, i) => this.deps.supervisor.instances(s)?.find((x) => x.name === i)?.status,
     };
     const handle = await factory({
       service,

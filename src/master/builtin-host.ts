@@ -30,6 +30,8 @@ export interface DynamicInstances {
   /** `env` adds keys (such as OPENEDGE_SERVICE_INSTANCE_ADDRESS) to the instance's system env. */
   start(service: string, instance: string, env: Record<string, string>): Promise<void>;
   stop(service: string, instance: string): Promise<void>;
+  /** The instance's supervision status (`running`, `restarting`, `exited`, …); absent when unknown. */
+  status(service: string, instance: string): string | undefined;
 }
 
 export interface BuiltinContext {

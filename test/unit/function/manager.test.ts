@@ -31,7 +31,7 @@ function context(serviceYml: string): BuiltinContext {
     log: silentLogger,
     application: app,
     builtin: () => undefined,
-    instances: { start: async () => {}, stop: async () => {} },
+    instances: { start: async () => {}, stop: async () => {}, status: () => undefined },
   };
 }
 

@@ -193,6 +193,15 @@ describe("JavaScript runtime: over its socket", () => {
     }
   });
 
+  test("the client stops trying at once when `gone` names a reason (the instance ended)", async () => {
+    let attempts = 0;
+    const gone = () => (++attempts >= 3 ? "instance ended" : undefined);
+    await expect(
+      RuntimeClient.connect(join(dir, "none.sock"), { deadlineMs: 10_000, gone }),
+    ).rejects.toMatchObject({ code: "ERR_ENGINE", message: "instance ended" });
+    expect(attempts).toBe(3);
+  });
+
   test("the client gives up connecting at its deadline; a closed runtime fails calls with ERR_CLOSED", async () => {
     await expect(RuntimeClient.connect(join(dir, "none.sock"), { deadlineMs: 50 })).rejects.toMatchObject({
       code: "ERR_TIMEOUT",

@@ -213,6 +213,8 @@ describe("function pool", () => {
     await flush();
     expect(p.error?.code).toBe("ERR_ENGINE");
     expect(p.error?.message).toContain("no such service");
+    // inspect shows why, until a start succeeds and after
+    expect(pool.stats().lastStartError).toMatchObject({ instance: "svc.fn.0", error: "no such service" });
     starter.failStarts = null;
     await clock.advance(1_000);
     await flush();

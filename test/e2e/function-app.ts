@@ -3,6 +3,7 @@
 
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { stringify } from "yaml";
 
 /** Where a named volume of these applications lives, relative to the work dir. */
 export const volumePath = (name: string): string => `var/db/openedge/${name}`;
@@ -53,4 +54,38 @@ export function functionApplication(options: FunctionAppOptions): object {
     ],
     volumes: volumes.map((name) => ({ name, path: volumePath(name) })),
   };
+}
+
+export interface OnePythonFunction {
+  /** The manager's one rule (its function is `fn.name`). */
+  rule: object;
+  /** The manager's `functions[0]` (service fn-py). */
+  fn: { name: string } & Record<string, unknown>;
+  /** `module.function` in the py-code volume. */
+  handler: string;
+  /** Files of the py-code volume. */
+  code: Record<string, string>;
+  pyEnv?: Record<string, string>;
+}
+
+/**
+ * Writes into the work dir `dir` an application of a hub (tcp on a free port, anonymous), the manager
+ * with one rule and a Python service with one function.
+ */
+export function writeOnePythonFunction(dir: string, app: OnePythonFunction): void {
+  const write = volumeWriter(dir);
+  write("hub-conf/service.yml", stringify({ listen: ["tcp://127.0.0.1:0"], anonymous: true }));
+  write(
+    "fm-conf/service.yml",
+    stringify({ rules: [app.rule], functions: [{ service: "fn-py", ...app.fn }] }),
+  );
+  write(
+    "py-conf/service.yml",
+    stringify({ functions: [{ name: app.fn.name, handler: app.handler, codedir: volumePath("py-code") }] }),
+  );
+  for (const [file, text] of Object.entries(app.code)) write(`py-code/${file}`, text);
+  writeFileSync(
+    join(dir, "var/db/openedge/application.yml"),
+    stringify(functionApplication({ js: false, ...(app.pyEnv ? { pyEnv: app.pyEnv } : {}) })),
+  );
 }

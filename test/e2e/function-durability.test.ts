@@ -4,14 +4,13 @@
 // function runs again and its output reaches a persistent subscriber that was offline meanwhile.
 
 import { afterAll, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import mqtt, { type MqttClient } from "mqtt";
-import { stringify } from "yaml";
-import { functionApplication, volumeWriter } from "./function-app.ts";
+import { writeOnePythonFunction } from "./function-app.ts";
 import { cleanupAll, type RunningMaster } from "./harness.ts";
 import { until } from "./master-api.ts";
-import { applicationFile, makeWorkDir, startReady, stopCleanly } from "./workdir.ts";
+import { makeWorkDir, startReady, stopCleanly } from "./workdir.ts";
 
 afterAll(cleanupAll);
 
@@ -32,35 +31,20 @@ def once(event, context):
 
 function workDir(): { dir: string; markers: string } {
   const dir = makeWorkDir([]);
-  const write = volumeWriter(dir);
-  write("hub-conf/service.yml", stringify({ listen: ["tcp://127.0.0.1:0"], anonymous: true }));
-  write(
-    "fm-conf/service.yml",
-    stringify({
-      rules: [
-        {
-          clientid: "r-once",
-          subscribe: { topic: "in/once", qos: 1 },
-          function: { name: "once" },
-          publish: { topic: "out/once", qos: 1 },
-        },
-      ],
-      functions: [{ name: "once", service: "fn-py", timeout: "2m" }],
-    }),
-  );
-  write(
-    "py-conf/service.yml",
-    stringify({
-      functions: [{ name: "once", handler: "handlers.once", codedir: "var/db/openedge/py-code" }],
-    }),
-  );
-  write("py-code/handlers.py", PYTHON);
   const markers = join(dir, "markers");
   mkdirSync(markers);
-  writeFileSync(
-    applicationFile(dir),
-    stringify(functionApplication({ js: false, pyEnv: { E2E_MARKERS: markers } })),
-  );
+  writeOnePythonFunction(dir, {
+    rule: {
+      clientid: "r-once",
+      subscribe: { topic: "in/once", qos: 1 },
+      function: { name: "once" },
+      publish: { topic: "out/once", qos: 1 },
+    },
+    fn: { name: "once", timeout: "2m" },
+    handler: "handlers.once",
+    code: { "handlers.py": PYTHON },
+    pyEnv: { E2E_MARKERS: markers },
+  });
   return { dir, markers };
 }
 

@@ -4,43 +4,28 @@
 // pool's last start error.
 
 import { afterAll, expect, test } from "bun:test";
-import { writeFileSync } from "node:fs";
 import mqtt from "mqtt";
-import { stringify } from "yaml";
-import { functionApplication, volumeWriter } from "./function-app.ts";
+import { writeOnePythonFunction } from "./function-app.ts";
 import { cleanupAll } from "./harness.ts";
 import { MasterApi, until } from "./master-api.ts";
-import { applicationFile, instanceLog, makeWorkDir, startReady, stopCleanly } from "./workdir.ts";
+import { instanceLog, makeWorkDir, startReady, stopCleanly } from "./workdir.ts";
 
 afterAll(cleanupAll);
 
 function workDir(): string {
   const dir = makeWorkDir([]);
-  const write = volumeWriter(dir);
-  write("hub-conf/service.yml", stringify({ listen: ["tcp://127.0.0.1:0"], anonymous: true }));
-  write(
-    "fm-conf/service.yml",
-    stringify({
-      rules: [
-        {
-          clientid: "r-bad",
-          subscribe: { topic: "in/bad", qos: 0 },
-          function: { name: "bad" },
-          publish: { topic: "out/bad", qos: 0 },
-          retry: { max: 1 },
-        },
-      ],
-      functions: [{ name: "bad", service: "fn-py", instance: { min: 0, max: 1 } }],
-    }),
-  );
-  write(
-    "py-conf/service.yml",
-    stringify({
-      functions: [{ name: "bad", handler: "broken.handler", codedir: "var/db/openedge/py-code" }],
-    }),
-  );
-  write("py-code/broken.py", "def handler(event, context)\n    return event\n");
-  writeFileSync(applicationFile(dir), stringify(functionApplication({ js: false })));
+  writeOnePythonFunction(dir, {
+    rule: {
+      clientid: "r-bad",
+      subscribe: { topic: "in/bad", qos: 0 },
+      function: { name: "bad" },
+      publish: { topic: "out/bad", qos: 0 },
+      retry: { max: 1 },
+    },
+    fn: { name: "bad", instance: { min: 0, max: 1 } },
+    handler: "broken.handler",
+    code: { "broken.py": "def handler(event, context)\n    return event\n" },
+  });
   return dir;
 }
 

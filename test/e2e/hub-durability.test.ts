@@ -220,16 +220,20 @@ describe("hub durability across kill -9 of the master", () => {
   }, 60_000);
 });
 
+/** A raw persistent subscriber `clientId` on `topic`, and the QoS 2 PUBLISH it got of `payload`. */
+async function qos2ToRawSubscriber(m: RunningMaster, clientId: string, topic: string, payload: string) {
+  const sub = await rawSubscriber(await hubPort(m), clientId, topic);
+  const pub = await connect(await hubUrl(m), { clientId: `${clientId}-pub`, clean: true });
+  await pub.c.publishAsync(topic, payload, { qos: 2 });
+  pub.c.end(true);
+  return { sub, publish: await sub.next("publish") };
+}
+
 describe("a QoS 2 exchange caught half-way by kill -9 of the master", () => {
   test("outbound, after the hub sent PUBREL: the reconnecting subscriber gets PUBREL, not the PUBLISH again; PUBCOMP ends it for good", async () => {
     const wd = hubWorkDir(SERVICE_YML);
     let m = await startReady(wd);
-    const sub = await rawSubscriber(await hubPort(m), "out-after", "out/after");
-    const pub = await connect(await hubUrl(m), { clientId: "out-after-pub", clean: true });
-    await pub.c.publishAsync("out/after", "m1", { qos: 2 });
-    pub.c.end(true);
-
-    const publish = await sub.next("publish");
+    const { sub, publish } = await qos2ToRawSubscriber(m, "out-after", "out/after", "m1");
     expect(publish.cmd === "publish" && publish.qos).toBe(2);
     const id = publish.messageId ?? 0;
     sub.send({ cmd: "pubrec", messageId: id });
@@ -264,12 +268,7 @@ describe("a QoS 2 exchange caught half-way by kill -9 of the master", () => {
   test("outbound, PUBREC not yet read by the hub: the PUBLISH comes again with DUP and the same id, then PUBREL once", async () => {
     const wd = hubWorkDir(SERVICE_YML);
     let m = await startReady(wd);
-    const sub = await rawSubscriber(await hubPort(m), "out-before", "out/before");
-    const pub = await connect(await hubUrl(m), { clientId: "out-before-pub", clean: true });
-    await pub.c.publishAsync("out/before", "m2", { qos: 2 });
-    pub.c.end(true);
-
-    const publish = await sub.next("publish");
+    const { sub, publish } = await qos2ToRawSubscriber(m, "out-before", "out/before", "m2");
     const id = publish.messageId ?? 0;
     // Stopped, the master cannot read the PUBREC that is sent now: it dies without having seen it.
     m.proc.kill("SIGSTOP");

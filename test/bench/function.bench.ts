@@ -249,7 +249,7 @@ async function coldStarts(master: RunningMaster, pub: MqttClient, rx: Receiver, 
   return { call: median(call), ready: median(ready), engine: median(engine) };
 }
 
-const ANCHOR = { one: 3400, eight: 6300, coldMs: 80, rssMiB: 35 / 1.048576 };
+const ANCHOR = { one: 3400, eight: 6300, coldMs: 80 };
 
 const h2 = (a: string, b: string, c: string, d: string) =>
   console.log(`${a.padEnd(48)} ${b.padStart(10)} ${c.padStart(22)} ${d.padStart(8)}`);

@@ -4,11 +4,11 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { connect as netConnect } from "node:net";
 import { connect as tlsConnect } from "node:tls";
-import { type ListenerConfig, parseListenUrl } from "../../../src/hub/config-listen.ts";
 import type { ClientTransport, ConnectionSink, HubCore } from "../../../src/hub/contracts.ts";
 import { type RunningListener, startListeners } from "../../../src/hub/listeners/index.ts";
 import { type LogRecord, SinkLogger } from "../../../src/log/index.ts";
 import { makeTestPki, type TestPki } from "../../fixtures/hub/certs.ts";
+import { startFlood, until, url } from "./listener-helpers.ts";
 
 /** Echoes every byte back and remembers each transport it accepted. */
 class EchoCore implements HubCore {
@@ -21,22 +21,6 @@ class EchoCore implements HubCore {
       drained: () => {},
       closed: (e) => void this.closed.push(e),
     };
-  }
-}
-
-function url(text: string): ListenerConfig {
-  const parsed = parseListenUrl(text);
-  if ("problem" in parsed) throw new Error(parsed.problem);
-  return parsed;
-}
-
-async function until<T>(fn: () => T | undefined, what: string, ms = 5000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(5);
   }
 }
 
@@ -188,46 +172,25 @@ describe("listeners", () => {
   });
 
   test("a client that stops reading: write says false, drained() follows, every byte arrives in order", async () => {
-    const events: string[] = [];
-    let transport: ClientTransport | undefined;
     const total = 64 * 1024 * 1024;
     const chunk = Uint8Array.from({ length: 64 * 1024 }, (_, i) => i % 251);
     let sent = 0;
-    const pump = () => {
-      while (sent < total && transport) {
-        sent += chunk.length;
-        if (!transport.write(chunk)) {
-          events.push("full");
-          return;
-        }
-      }
+    const next = () => {
+      if (sent >= total) return undefined;
+      sent += chunk.length;
+      return chunk;
     };
-    const floodCore: HubCore = {
-      accept(t) {
-        transport = t;
-        queueMicrotask(pump);
-        return {
-          data: () => {},
-          drained: () => {
-            events.push("drained");
-            pump();
-          },
-          closed: () => {},
-        };
-      },
-    };
-    const [flood] = startListeners([url("tcp://127.0.0.1:0")], {
-      core: floodCore,
-      log,
-      certificate: {},
-      highWaterBytes: 1 << 20,
-    });
+    const {
+      listener: flood,
+      events,
+      transport: current,
+    } = startFlood("tcp://127.0.0.1:0", log, next, "accept");
     try {
       const socket = netConnect(flood?.port ?? 0, "127.0.0.1");
       socket.pause();
       await until(() => events.includes("full"), "write() to return false");
-      expect(transport?.buffered).toBeGreaterThan(1 << 20);
-      expect(transport?.buffered).toBeLessThan((1 << 20) + 2 * chunk.length);
+      expect(current()?.buffered).toBeGreaterThan(1 << 20);
+      expect(current()?.buffered).toBeLessThan((1 << 20) + 2 * chunk.length);
       let received = 0;
       let inOrder = true;
       socket.on("data", (d: Buffer) => {

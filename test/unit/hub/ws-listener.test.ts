@@ -7,32 +7,15 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { connect as netConnect, type Socket } from "node:net";
 import mqtt from "mqtt";
 import { generate } from "mqtt-packet";
-import { type ListenerConfig, parseListenUrl } from "../../../src/hub/config-listen.ts";
-import type { ClientTransport, HubCore } from "../../../src/hub/contracts.ts";
 import { Hub } from "../../../src/hub/hub.ts";
 import { PrincipalAuthenticator } from "../../../src/hub/index.ts";
 import { type RunningListener, startListeners } from "../../../src/hub/listeners/index.ts";
 import { encodeClose, encodeFrame, Opcode } from "../../../src/hub/listeners/ws-frames.ts";
 import { type LogRecord, SinkLogger } from "../../../src/log/index.ts";
 import { makeTestPki, type TestPki } from "../../fixtures/hub/certs.ts";
+import { startFlood, until, url } from "./listener-helpers.ts";
 
 const MASK = Uint8Array.from([1, 2, 3, 4]);
-
-function url(text: string): ListenerConfig {
-  const parsed = parseListenUrl(text);
-  if ("problem" in parsed) throw new Error(parsed.problem);
-  return parsed;
-}
-
-async function until<T>(fn: () => T | undefined, what: string, ms = 5000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(5);
-  }
-}
 
 interface ServerFrame {
   fin: boolean;
@@ -334,38 +317,10 @@ describe("limits and backpressure (separate listeners)", () => {
   });
 
   test("a slow reader: write says false, drained() follows, every write arrives as one whole frame in order, the pong between whole frames", async () => {
-    const events: string[] = [];
-    let transport: ClientTransport | undefined;
     const count = 256;
-    const chunk = (i: number) => new Uint8Array(64 * 1024).fill(i % 251);
     let sent = 0;
-    const pump = () => {
-      while (sent < count && transport) {
-        if (!transport.write(chunk(sent++))) {
-          events.push("full");
-          return;
-        }
-      }
-    };
-    const floodCore: HubCore = {
-      accept(t) {
-        transport = t;
-        return {
-          data: () => pump(),
-          drained: () => {
-            events.push("drained");
-            pump();
-          },
-          closed: () => {},
-        };
-      },
-    };
-    const [flood] = startListeners([url("ws://127.0.0.1:0/mqtt")], {
-      core: floodCore,
-      log,
-      certificate: {},
-      highWaterBytes: 1 << 20,
-    });
+    const next = () => (sent < count ? new Uint8Array(64 * 1024).fill(sent++ % 251) : undefined);
+    const { listener: flood, events } = startFlood("ws://127.0.0.1:0/mqtt", log, next, "data");
     try {
       const c = await RawClient.upgraded(flood?.port ?? 0);
       c.socket.pause();

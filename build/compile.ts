@@ -46,6 +46,8 @@ async function compile(target: Target, revision: string): Promise<void> {
     "--no-compile-autoload-dotenv",
     "--no-compile-autoload-bunfig",
     "src/main.ts",
+    // a worker thread's entry must be one of the executable's own (new Worker finds it by this path)
+    "src/hub/wal-checkpoint-worker.ts",
     "--outfile",
     target.outfile,
   ];

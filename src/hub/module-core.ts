@@ -10,6 +10,9 @@ export function buildCoreHub(options: BuildHubOptions): HubInstance {
   const persistence = new SqlitePersistence({
     dir: storageDir,
     ...(config.storage.synchronous ? { synchronous: config.storage.synchronous } : {}),
+    checkpoints: "worker",
+    onProblem: (event, error) => log.warn(event, { error }),
+    onCheckpoint: (frames, checkpointed) => log.debug("hub_checkpoint", { frames, checkpointed }),
   });
   return new Hub({
     limits: config.limits,

@@ -13,11 +13,21 @@ import { join } from "node:path";
 import { OpenEdgeError } from "../lib/errors.ts";
 import type { StoredMessage } from "./contracts.ts";
 import type { HubPersistence, OutgoingRow, PersistedSession, PersistedState } from "./persistence.ts";
+import { WalCheckpointer } from "./wal-checkpointer.ts";
 
 export interface SqlitePersistenceOptions {
   /** Directory holding `hub.db` (created when missing). */
   dir: string;
   synchronous?: "normal" | "full";
+  /**
+   * `worker`: WAL checkpoints on a thread of their own (see WalCheckpointer), as the hub runs;
+   * `inline` (default): SQLite's automatic checkpoints inside the commits.
+   */
+  checkpoints?: "worker" | "inline";
+  /** Told of a checkpoint problem (event name, error); the store goes on. */
+  onProblem?: (event: string, error: string) => void;
+  /** Told of each checkpoint a worker finished (WAL frames, frames now in hub.db). */
+  onCheckpoint?: (frames: number, checkpointed: number) => void;
 }
 
 type Op = () => void;
@@ -49,6 +59,7 @@ export class SqlitePersistence implements HubPersistence {
   private outgoing = new Map<string, OutgoingRow | null>();
   private fresh = new Set<string>();
   private readonly st: Record<string, Statement>;
+  private readonly checkpointer: WalCheckpointer | null = null;
 
   constructor(options: SqlitePersistenceOptions) {
     try {
@@ -58,6 +69,16 @@ export class SqlitePersistence implements HubPersistence {
       this.db.exec(`PRAGMA synchronous=${options.synchronous === "full" ? "FULL" : "NORMAL"}`);
       this.db.exec(SCHEMA);
       migrate(this.db);
+      if (options.checkpoints === "worker") {
+        this.db.exec("PRAGMA wal_autocheckpoint=0");
+        this.checkpointer = new WalCheckpointer({
+          path: join(options.dir, "hub.db"),
+          inline: () => this.db.exec("PRAGMA wal_checkpoint(PASSIVE)"),
+          automatic: () => this.db.exec("PRAGMA wal_autocheckpoint=1000"),
+          ...(options.onProblem ? { onProblem: options.onProblem } : {}),
+          ...(options.onCheckpoint ? { onCheckpoint: options.onCheckpoint } : {}),
+        });
+      }
     } catch (err) {
       throw new OpenEdgeError("ERR_IO", `failed to open hub storage in "${options.dir}"`, { cause: err });
     }
@@ -204,12 +225,21 @@ export class SqlitePersistence implements HubPersistence {
       for (const op of ops) op();
       this.writeOutgoing(outgoing);
     })();
+    this.checkpointer?.afterCommit();
+  }
+
+  /** Checkpoints the worker finished (0 without one). */
+  get checkpoints(): number {
+    return this.checkpointer?.completed ?? 0;
   }
 
   close(): void {
     try {
       this.commit();
     } finally {
+      this.checkpointer?.close();
+      // with statements left open SQLite keeps the connection (and the WAL file) around
+      for (const statement of Object.values(this.st)) statement.finalize();
       this.db.close();
     }
   }

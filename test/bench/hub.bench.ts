@@ -63,18 +63,24 @@ class RawClient {
   onPublish: ((payload: Uint8Array) => void) | null = null;
   onAck: (() => void) | null = null;
   onDrain: (() => void) | null = null;
+  onClose: (() => void) | null = null;
 
   static async open(port: number, id: string, clean = true): Promise<RawClient> {
     const c = new RawClient();
     c.socket = await Bun.connect({
       hostname: "127.0.0.1",
       port,
-      socket: { data: (_s, d) => c.read(d), drain: () => c.drain() },
+      socket: { data: (_s, d) => c.read(d), drain: () => c.drain(), close: () => c.onClose?.() },
     });
     c.write(connectFrame(id, clean));
     await c.next();
     return c;
   }
+  /** Bytes waiting for the socket to drain. */
+  get backlogged(): boolean {
+    return this.pending !== null;
+  }
+
   write(bytes: Uint8Array): boolean {
     if (this.pending !== null) {
       const j = new Uint8Array(this.pending.length + bytes.length);
@@ -274,6 +280,8 @@ async function runLoad(port: number, tag: string, rate: number): Promise<void> {
     Array.from({ length: 4 }, (_, i) => RawClient.open(port, `${tag}-ld-p${i}`)),
   );
   let stop = false;
+  // the broker (or the bench) gone: a load generator must never outlive it
+  for (const c of [sink, ...pubs]) c.onClose = () => process.exit(0);
   const frame = publishFrame("bench/load", 0, 0);
   if (rate > 0) pace(pubs, frame, rate, () => stop);
   else for (const p of pubs) flood(p, frame, () => stop);
@@ -304,6 +312,7 @@ function pace(pubs: RawClient[], frame: Uint8Array, rate: number, until: () => b
     due = total;
     if (n <= 0) return;
     const p = pubs[next++ % pubs.length] as RawClient;
+    if (p.backlogged) return; // the broker is not keeping up: this share is not offered
     const batch = new Uint8Array(frame.length * n);
     for (let i = 0; i < n; i++) batch.set(frame, i * frame.length);
     p.write(batch);

@@ -13,3 +13,9 @@ export const DIRECT_LAUNCHERS: Record<
 > = {
   "function-python3": directPython3Launch,
 };
+
+/**
+ * Built-ins run by this executable that start no process of their own while they start: without
+ * limits they may join their accounting cgroups after the start (see the engine's BuiltinLaunch).
+ */
+export const STARTS_NOTHING_WHILE_STARTING: ReadonlySet<string> = new Set(["openedge-function-node"]);

@@ -17,7 +17,7 @@ import { HostProbe } from "../probe/index.ts";
 import type { ParsedArgs } from "./args.ts";
 import { loadApplication, loadStaticConfig } from "./config-loading.ts";
 import type { CliContext } from "./context.ts";
-import { DIRECT_LAUNCHERS } from "./direct-launchers.ts";
+import { DIRECT_LAUNCHERS, STARTS_NOTHING_WHILE_STARTING } from "./direct-launchers.ts";
 import { writeExampleWorkDir } from "./init.ts";
 import { buildMasterLogging } from "./logging.ts";
 import { resolveWorkDir, selfCommand } from "./workdir.ts";
@@ -62,7 +62,12 @@ export async function runMaster(args: ParsedArgs, ctx: CliContext): Promise<numb
       builtinCommand: (spec, _instance, at) => {
         const image = builtinImage(spec.image) ?? spec.image;
         const direct = DIRECT_LAUNCHERS[image.replace(/^openedge-/, "")]?.(at.dir, at.env);
-        return direct ?? { argv: [...selfCommand(ctx), "module", image, "-w", workDir] };
+        return (
+          direct ?? {
+            argv: [...selfCommand(ctx), "module", image, "-w", workDir],
+            ...(STARTS_NOTHING_WHILE_STARTING.has(image) ? { lateCgroupJoin: true } : {}),
+          }
+        );
       },
     });
     const bus = new ChannelContext({

@@ -42,11 +42,13 @@ export async function loadFunctions(
   return loaded;
 }
 
+/** `on`, not `once`: the engine signals the group and the leader, and a second signal must not cut the
+ * clean exit short. */
 function waitForTermination(): Promise<string> {
   return new Promise((resolve) => {
     const on = (signal: string) => () => resolve(signal);
-    process.once("SIGTERM", on("SIGTERM"));
-    process.once("SIGINT", on("SIGINT"));
+    process.on("SIGTERM", on("SIGTERM"));
+    process.on("SIGINT", on("SIGINT"));
   });
 }
 

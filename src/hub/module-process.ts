@@ -31,9 +31,12 @@ export async function runHubProcess(run: ModuleRunContext): Promise<number> {
     instance,
   });
 
+  // `on`, not `once`: the engine signals the instance's whole group and its leader, and a second
+  // SIGTERM with no handler left would cut the graceful close short (the engine's SIGKILL after
+  // its grace stays the backstop)
   const terminated = new Promise<string>((resolve) => {
-    process.once("SIGTERM", () => resolve("SIGTERM"));
-    process.once("SIGINT", () => resolve("SIGINT"));
+    process.on("SIGTERM", () => resolve("SIGTERM"));
+    process.on("SIGINT", () => resolve("SIGINT"));
   });
 
   let hub: RunningHub;

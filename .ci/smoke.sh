@@ -13,7 +13,8 @@ trap 'kill $(cat "$wd/var/run/openedge.pid" 2>/dev/null) 2>/dev/null || true; rm
 log="$wd/var/log/openedge/openedge.log"
 for _ in $(seq 1 100); do grep -qs 'master_ready' "$log" && break; sleep 0.1; done
 grep -qs 'master_ready' "$log" || { cat "$wd/master.out" "$log"; exit 1; }
-"$bin" status -w "$wd" | grep -q 'is running'
+status=$("$bin" status -w "$wd")
+grep -q 'is running' <<<"$status"
 if "$bin" start -w "$wd" 2>"$wd/second.err"; then echo "second master started"; exit 1; fi
 grep -q 'another openedge master is running' "$wd/second.err"
 "$bin" stop -w "$wd"

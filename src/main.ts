@@ -80,6 +80,23 @@ export async function runCli(ctx: CliContext): Promise<number> {
   }
 }
 
+/**
+ * A synchronous writer to `fd` that stops quietly once the reader is gone (EPIPE: `openedge status |
+ * grep -q running` closes the pipe at its first match); the command still ends with its own code.
+ */
+function writerTo(fd: number): (text: string) => void {
+  let closed = false;
+  return (text) => {
+    if (closed) return;
+    try {
+      writeSync(fd, text);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EPIPE") throw error;
+      closed = true;
+    }
+  };
+}
+
 if (import.meta.main) {
   const compiled = isCompiled();
   // no top-level await: the compiled executable is built with --bytecode, which needs none
@@ -90,8 +107,8 @@ if (import.meta.main) {
     execPath: process.execPath,
     ...(compiled ? {} : { scriptPath: Bun.main }),
     // synchronous writes: process.exit must not cut a usage text or an error short
-    stdout: (t) => writeSync(1, t),
-    stderr: (t) => writeSync(2, t),
+    stdout: writerTo(1),
+    stderr: writerTo(2),
     stdoutIsTTY: process.stdout.isTTY === true,
   }).then((code) => process.exit(code));
 }

@@ -2,7 +2,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { cleanupAll, run, tempDir } from "./harness.ts";
+import { binPath, cleanupAll, run, tempDir } from "./harness.ts";
 
 afterAll(cleanupAll);
 
@@ -13,6 +13,13 @@ test("version names the version, the revision, bun and os/arch", async () => {
   expect(r.stdout).toMatch(/revision: [0-9a-f]{7,}/);
   expect(r.stdout).toContain(`bun: ${Bun.version}`);
   expect(r.stdout).toContain(`os/arch: linux/${process.arch}`);
+});
+
+test("a reader that went away (| grep -q, | head) ends the output quietly, not in an EPIPE crash", async () => {
+  const proc = Bun.spawn([binPath(), "--help"], { stdout: "pipe", stderr: "pipe" });
+  await proc.stdout.cancel(); // the read end closes before the executable writes
+  expect(await proc.exited).toBe(0);
+  expect(await new Response(proc.stderr).text()).toBe("");
 });
 
 describe("usage errors exit 2 with usage", () => {

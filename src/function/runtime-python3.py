@@ -266,32 +266,43 @@ class Connection:
 
 
 def serve(listener, functions):
+    # poll, registered once (select() rebuilds its sets every call), and one receive buffer reused:
+    # recv(256 KiB) would allocate (and, past malloc's mmap threshold, map and unmap) that much per call
+    poller = select.poll()
+    poller.register(listener.fileno(), select.POLLIN)
     conns = {}
+    chunk = bytearray(262144)
+    view = memoryview(chunk)
     while True:
-        readable, _, _ = select.select([listener] + list(conns), [], [])
-        for sock in readable:
-            if sock is listener:
-                fd, _ = listener._accept()  # what socket.accept() does, without its wrapper module
-                client = socket.socket(fileno=fd)
+        for fd, _ in poller.poll():
+            if fd == listener.fileno():
+                accepted, _ = listener._accept()  # what socket.accept() does, without its wrapper module
+                client = socket.socket(fileno=accepted)
                 client.setblocking(True)
-                conns[client] = Connection(client)
+                conns[accepted] = Connection(client)
+                poller.register(accepted, select.POLLIN)
                 continue
-            conn = conns[sock]
+            conn = conns.get(fd)
+            if conn is None:
+                continue
+            sock = conn.sock
             try:
-                data = sock.recv(262144)
+                n = sock.recv_into(chunk)
             except OSError:
-                data = b""
-            if not data:
-                del conns[sock]
+                n = 0
+            if not n:
+                poller.unregister(fd)
+                del conns[fd]
                 sock.close()
                 continue
-            conn.buf += data
+            conn.buf += view[:n]
             try:
                 for msg in conn.frames():
                     sock.sendall(encode_frame(handle(functions, msg)))
             except (ValueError, OSError) as err:
                 log("warn", "function_frame_rejected", error=str(err))
-                del conns[sock]
+                poller.unregister(fd)
+                del conns[fd]
                 sock.close()
 
 

@@ -10,11 +10,16 @@ import type { Logger } from "../log/index.ts";
 export class ApiServer {
   private servers: Server<undefined>[] = [];
   private socketPaths: string[] = [];
+  private readonly handler: (req: Request) => Promise<Response>;
 
+  /** `timeoutMs`: how long a request may take to produce its response (openedge.yml `server.timeout`). */
   constructor(
-    private readonly handler: (req: Request) => Promise<Response>,
+    handler: (req: Request) => Promise<Response>,
     private readonly log: Logger,
-  ) {}
+    timeoutMs = 0,
+  ) {
+    this.handler = timeoutMs > 0 ? withDeadline(handler, timeoutMs, log) : handler;
+  }
 
   listen(address: Endpoint): string {
     if (address.kind === "unix") {
@@ -40,4 +45,38 @@ export class ApiServer {
     this.servers = [];
     this.socketPaths = [];
   }
+}
+
+/**
+ * The response, or 504 once `timeoutMs` has passed without one (the handler's work is not cancelled).
+ * A streamed body (`logs?follow`) is a response at once: only producing it is bounded, not reading it.
+ */
+export function withDeadline(
+  handler: (req: Request) => Promise<Response>,
+  timeoutMs: number,
+  log: Logger,
+): (req: Request) => Promise<Response> {
+  return async (req) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<Response>((resolve) => {
+      timer = setTimeout(() => {
+        const path = new URL(req.url).pathname;
+        log.warn("api_request_timeout", { method: req.method, path, timeout_ms: timeoutMs });
+        resolve(
+          Response.json(
+            {
+              error: `${req.method} ${path} took longer than server.timeout (${timeoutMs} ms)`,
+              code: "ERR_TIMEOUT",
+            },
+            { status: 504 },
+          ),
+        );
+      }, timeoutMs);
+    });
+    try {
+      return await Promise.race([handler(req), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
 }

@@ -21,6 +21,8 @@ export interface ChannelContextDeps {
   clock?: Clock;
   /** Capacity of each module's queue (default 1024). */
   capacity?: number;
+  /** Timeout of a sync send that names none (openedge.yml `bus.timeout`; default 30 s). */
+  syncTimeoutMs?: number;
 }
 
 export class ChannelContext implements BusContext {
@@ -29,6 +31,7 @@ export class ChannelContext implements BusContext {
   private readonly waiters: SyncWaiters;
   private readonly log: Logger;
   private readonly capacity: number;
+  private readonly syncTimeoutMs: number;
   private lateResponses = 0;
   private closed = false;
 
@@ -36,6 +39,7 @@ export class ChannelContext implements BusContext {
     this.log = (deps.log ?? silentLogger).child({ component: "beehive" });
     this.waiters = new SyncWaiters(deps.clock ?? systemClock);
     this.capacity = deps.capacity ?? DEFAULT_QUEUE_CAPACITY;
+    this.syncTimeoutMs = deps.syncTimeoutMs ?? DEFAULT_SYNC_TIMEOUT_MS;
   }
 
   addModule(module: string, group?: string): void {
@@ -106,7 +110,7 @@ export class ChannelContext implements BusContext {
     return queue.poll();
   }
 
-  sendSync(module: string, msg: Message, timeoutMs = DEFAULT_SYNC_TIMEOUT_MS): Promise<Message> {
+  sendSync(module: string, msg: Message, timeoutMs = this.syncTimeoutMs): Promise<Message> {
     const queue = this.queues.get(module);
     if (queue === undefined) return Promise.reject(this.closed ? contextClosed() : unknownModule(module));
     msg.header.sync = true;
@@ -151,7 +155,7 @@ export class ChannelContext implements BusContext {
     return pending.length === 0 ? RESOLVED : Promise.all(pending).then(noop);
   }
 
-  sendToGroupSync(group: string, msg: Message, timeoutMs = DEFAULT_SYNC_TIMEOUT_MS): Promise<Message[]> {
+  sendToGroupSync(group: string, msg: Message, timeoutMs = this.syncTimeoutMs): Promise<Message[]> {
     const members = [...(this.groups.get(group) ?? [])];
     if (members.length === 0) return Promise.resolve([]);
     msg.header.sync = true;

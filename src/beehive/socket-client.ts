@@ -36,6 +36,8 @@ export interface SocketClientDeps {
   clock?: Clock;
   maxFrameBytes?: number;
   backoff?: Partial<BackoffOptions>;
+  /** Timeout of a sync send that names none (openedge.yml `bus.timeout`; default 30 s). */
+  syncTimeoutMs?: number;
 }
 
 export class SocketClientContext implements BusContext {
@@ -45,6 +47,7 @@ export class SocketClientContext implements BusContext {
   private readonly clock: Clock;
   private readonly maxFrameBytes: number;
   private readonly backoff: BackoffOptions;
+  private readonly syncTimeoutMs: number;
   private readonly inboxes = new Map<string, ClientInbox>();
   private readonly requests: ClientRequests;
   private readonly acksDue = new Set<ClientInbox>();
@@ -67,6 +70,7 @@ export class SocketClientContext implements BusContext {
     this.clock = deps.clock ?? systemClock;
     this.maxFrameBytes = deps.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
     this.backoff = { ...DEFAULT_BACKOFF, ...deps.backoff };
+    this.syncTimeoutMs = deps.syncTimeoutMs ?? DEFAULT_SYNC_TIMEOUT_MS;
     this.requests = new ClientRequests(this.clock);
     this.dialer = new ClientDialer({
       path: this.path,
@@ -149,7 +153,7 @@ export class SocketClientContext implements BusContext {
     return inbox.poll();
   }
 
-  sendSync(module: string, msg: Message, timeoutMs = DEFAULT_SYNC_TIMEOUT_MS): Promise<Message> {
+  sendSync(module: string, msg: Message, timeoutMs = this.syncTimeoutMs): Promise<Message> {
     msg.header.sync = true;
     const deadline = this.clock.monotonic() + timeoutMs;
     return this.request(
@@ -187,7 +191,7 @@ export class SocketClientContext implements BusContext {
     );
   }
 
-  sendToGroupSync(group: string, msg: Message, timeoutMs = DEFAULT_SYNC_TIMEOUT_MS): Promise<Message[]> {
+  sendToGroupSync(group: string, msg: Message, timeoutMs = this.syncTimeoutMs): Promise<Message[]> {
     msg.header.sync = true;
     const deadline = this.clock.monotonic() + timeoutMs;
     return this.request(

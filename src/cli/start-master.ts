@@ -74,6 +74,7 @@ export async function runMaster(args: ParsedArgs, ctx: CliContext): Promise<numb
       log,
       clock: systemClock,
       capacity: staticConfig.config.bus.queue.size,
+      syncTimeoutMs: staticConfig.config.bus.timeout,
     });
     const busServer = new SocketServer({
       context: bus,

@@ -85,7 +85,7 @@ export async function runHubProcess(run: ModuleRunContext): Promise<number> {
 function busOf(run: ModuleRunContext, log: Logger): SocketClientDeps {
   try {
     const { bus } = loadStaticConfig(run.args, run.ctx, run.workDir).config;
-    return { path: bus.socket, codec: bus.codec, maxFrameBytes: bus.frame.max };
+    return { path: bus.socket, codec: bus.codec, maxFrameBytes: bus.frame.max, syncTimeoutMs: bus.timeout };
   } catch (err) {
     log.warn("hub_bus_config_unreadable", { error: errorMessage(err) });
     return { path: join(run.workDir, "var/run/openedge.bus") };

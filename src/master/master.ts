@@ -141,6 +141,7 @@ export class Master {
       this.api = new ApiServer(
         createRoutes({ backend, tokens: this.tokens, log: this.deps.log.child({ module: "api" }) }),
         this.deps.log.child({ module: "api" }),
+        config.server.timeout,
       );
       this.api.listen(config.server.endpoint);
       if (config.server.tcp) this.api.listen(config.server.tcp.endpoint);

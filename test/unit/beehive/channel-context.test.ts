@@ -97,6 +97,18 @@ describe("channel context: sync", () => {
     expect(ctx.pendingSync()).toBe(0);
   });
 
+  test("a sendSync that names no timeout gets the context's (openedge.yml bus.timeout)", async () => {
+    const clock = new FakeClock();
+    const ctx = new ChannelContext({ clock, syncTimeoutMs: 200 });
+    ctx.addModule("b");
+    const r = outcome(ctx.sendSync("b", msg("a", "b", "ping")));
+    await clock.advance(199);
+    expect(ctx.pendingSync()).toBe(1);
+    await clock.advance(1);
+    const res = await r;
+    expect(res.ok === false && isOpenEdgeError(res.error, "ERR_TIMEOUT")).toBe(true);
+  });
+
   test("sendSync times out with ERR_TIMEOUT naming the message id and route", async () => {
     const { ctx, clock } = setup();
     const req = msg("a", "b", "ping");

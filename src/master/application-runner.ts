@@ -104,6 +104,15 @@ export class ApplicationRunner {
     return this.states.get(service);
   }
 
+  /** The service could not start, or every instance of it gave up (restart policy spent). */
+  hasFailed(service: string): boolean {
+    const state = this.states.get(service);
+    if (state?.kind === "failed") return true;
+    if (state?.kind !== "engine") return false;
+    const instances = this.deps.supervisor.instances(service) ?? [];
+    return instances.length > 0 && instances.every((i) => i.status === "failed");
+  }
+
   report(service: string, instance: string, stats: Record<string, unknown>): void {
     if (!this.states.has(service)) {
       throw new OpenEdgeError("ERR_NOT_FOUND", `service "${service}" is not running`, {

@@ -105,11 +105,17 @@ export class Updater {
     const { runner } = this.deps;
     const previous = runner.application;
     const diff = diffApplications(previous, next);
+    // an unchanged service that failed is started again: the update may be the fix (a package put in
+    // place, a volume's content replaced), and applying the same application is how to ask for it
+    const retried = diff.unchanged.filter((s) => runner.hasFailed(s.name));
+    diff.unchanged = diff.unchanged.filter((s) => !retried.includes(s));
+    diff.changed.push(...retried);
     this.log.info("update_plan", {
       added: diff.added.map((s) => s.name),
       changed: diff.changed.map((s) => s.name),
       removed: diff.removed.map((s) => s.name),
       unchanged: diff.unchanged.map((s) => s.name),
+      retried: retried.map((s) => s.name),
     });
 
     // keep the running application as .old, then put the new one in place atomically

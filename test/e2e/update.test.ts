@@ -3,7 +3,7 @@
 // application.yml.old; an invalid application is refused before anything stops; ota.log tells the steps.
 
 import { afterAll, expect, test } from "bun:test";
-import { existsSync, readFileSync } from "node:fs";
+import { cpSync, existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { cleanupAll, run } from "./harness.ts";
 import { authHeaders, type InspectView, MasterApi, running, until } from "./master-api.ts";
@@ -298,5 +298,38 @@ test("an update naming a package that is not there is rolled back at once, uncha
   const doc = await api.inspect();
   expect(doc.services.map((s) => s.name)).toEqual(["svc"]);
   expect(pidsOf(doc)).toEqual(before);
+  await stopCleanly(master, wd);
+});
+
+test("re-applying the same application retries a service that failed: the fix (a package put in place) takes effect, the rest keeps running", async () => {
+  const services: ServiceDef[] = [
+    { name: "svc", pkg: "sleeper" },
+    { name: "late", pkg: "late-pkg" },
+  ];
+  const wd = makeWorkDir(services);
+  const master = await startReady(wd);
+  const api = new MasterApi(wd);
+  const before = await until(
+    "svc running, late failed for want of its package",
+    () => api.inspect(),
+    (doc) => allRunning(doc, { svc: 1 }) && doc.services.find((s) => s.name === "late")?.status === "failed",
+  );
+  // the operator puts the package in place and applies the same application again
+  cpSync(join(wd, "var/db/openedge/pkgs/sleeper"), join(wd, "var/db/openedge/pkgs/late-pkg"), {
+    recursive: true,
+  });
+  const same = writeApplicationAt(wd, "same.yml", applicationYaml(services));
+  const answer = await api.call("PUT", "/v1/system/update", { body: { path: same, trace: "t-retry" } });
+  expect(answer.status).toBe(200);
+  const after = await until(
+    "late running",
+    () => api.inspect(),
+    (doc) => allRunning(doc, { svc: 1, late: 1 }),
+  );
+  expect(pidsOf(after).get("svc/svc")).toBe(pidsOf(before).get("svc/svc")); // untouched
+  expect(master.lines.find((l) => l.msg === "update_plan")).toMatchObject({
+    retried: ["late"],
+    unchanged: ["svc"],
+  });
   await stopCleanly(master, wd);
 });

@@ -16,29 +16,36 @@ export interface InstanceIdentity {
   marker: Record<string, string>;
 }
 
-/** Live pids of the instance. `thorough` adds a /proc scan even when a cgroup is there. */
-export function instanceMembers(id: InstanceIdentity, thorough: boolean): number[] {
+/**
+ * Live pids of the instance. `thorough` adds a /proc scan even when a cgroup is there. `procs`: a
+ * scan of /proc to use instead of a fresh one (stats of many instances share one).
+ */
+export function instanceMembers(
+  id: InstanceIdentity,
+  thorough: boolean,
+  procs: () => ProcStat[] = listProcesses,
+): number[] {
   const out = new Set<number>();
   if (id.cgroup !== null) {
     for (const pid of id.cgroup.members()) out.add(pid);
     if (!thorough) return [...out];
   }
   const self = process.pid;
-  const procs = listProcesses();
-  const selfSid = procs.find((p) => p.pid === self)?.sid ?? self;
+  const list = procs();
+  const selfSid = list.find((p) => p.pid === self)?.sid ?? self;
   const byParent = new Map<number, ProcStat[]>();
-  for (const p of procs) {
-    const list = byParent.get(p.ppid);
-    if (list === undefined) byParent.set(p.ppid, [p]);
-    else list.push(p);
+  for (const p of list) {
+    const siblings = byParent.get(p.ppid);
+    if (siblings === undefined) byParent.set(p.ppid, [p]);
+    else siblings.push(p);
   }
   // The kernel keeps a pid reserved while it names a live group or session, so once the leader's pid
   // belongs to a different process our group and session are empty and those ids are someone else's.
   const ours = !leaderRecycled(
     id,
-    procs.find((p) => p.pid === id.leader),
+    list.find((p) => p.pid === id.leader),
   );
-  const seeds = procs.filter(
+  const seeds = list.filter(
     (p) =>
       (ours && (p.pid === id.leader || p.pgid === id.leader || p.sid === id.leader)) ||
       (p.ppid === self && p.sid !== selfSid && !isSpawnedByBun(p.pid) && carriesMarker(p.pid, id.marker)),
@@ -90,4 +97,22 @@ function leaderRecycled(id: InstanceIdentity, leader: ProcStat | null | undefine
     id.leaderStartTime !== 0 &&
     leader.startTime !== id.leaderStartTime
   );
+}
+
+let snapshot: { at: number; procs: ProcStat[] } | null = null;
+
+/**
+ * One /proc scan shared by the stats of every instance sampled within `maxAgeMs` (an inspect samples
+ * them all at once): without cgroups each would otherwise read every process's stat file. Real time,
+ * not an injected clock: it is about the age of what was read from /proc.
+ */
+export function recentProcesses(maxAgeMs = 100): ProcStat[] {
+  const now = performance.now();
+  if (snapshot === null || now - snapshot.at > maxAgeMs) snapshot = { at: now, procs: listProcesses() };
+  return snapshot.procs;
+}
+
+/** After a spawn: the next figures must see the new process. */
+export function forgetProcesses(): void {
+  snapshot = null;
 }

@@ -14,6 +14,7 @@ import { trackSpawned, untrackSpawned } from "./children.ts";
 import { assertSegment, createInstanceDir, instanceDirPath, removeInstanceDir } from "./instance-dir.ts";
 import { composeEnv, type ExecShell, findExecShell, joinCgroupsLater, launchPlan } from "./launcher.ts";
 import { reapLeftovers } from "./leftovers.ts";
+import { forgetProcesses } from "./members.ts";
 import { NativeInstance } from "./native-instance.ts";
 import { OrphanReaper } from "./orphan-reaper.ts";
 import { OutputCapture } from "./output.ts";
@@ -177,6 +178,7 @@ export class NativeEngine implements Engine {
       );
     }
     trackSpawned(proc.pid);
+    forgetProcesses();
     if (cgroup !== null && !joinFirst) {
       void joinCgroupsLater(proc.pid, cgroup.procsFiles).then((failure) => {
         if (failure !== null)

@@ -11,7 +11,7 @@ import type { RunningInstance } from "../engine.ts";
 import type { ExitInfo, InstanceRecord, InstanceStats, LimitsReport } from "../types.ts";
 import { untrackSpawned } from "./children.ts";
 import { removeInstanceDir } from "./instance-dir.ts";
-import { type InstanceIdentity, instanceMembers, signalInstance } from "./members.ts";
+import { type InstanceIdentity, instanceMembers, recentProcesses, signalInstance } from "./members.ts";
 import type { OrphanReaper } from "./orphan-reaper.ts";
 import type { OutputCapture } from "./output.ts";
 import { CLOCK_TICKS_PER_SECOND, readRssBytes, readStat } from "./procfs.ts";
@@ -86,7 +86,8 @@ export class NativeInstance implements RunningInstance {
       });
     }
     const { identity, clock } = this.init;
-    const pids = instanceMembers(identity, false);
+    // membership for figures may be a fraction of a second old; signals always scan afresh
+    const pids = instanceMembers(identity, false, recentProcesses);
     let rss = 0;
     let ticks = 0;
     for (const pid of pids) {

@@ -3,6 +3,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { composeEnv, launchPlan } from "../../../src/engine/native/launcher.ts";
+import { forgetProcesses, recentProcesses } from "../../../src/engine/native/members.ts";
 import { hostPathFor, packageRelDir, resolvePackage } from "../../../src/engine/native/package.ts";
 import { parseStat } from "../../../src/engine/native/procfs.ts";
 import { isOpenEdgeError } from "../../../src/lib/errors.ts";
@@ -138,5 +139,26 @@ describe("procfs", () => {
       startTime: 68327,
     });
     expect(parseStat("garbage")).toBeNull();
+  });
+});
+
+describe("shared /proc scans for instance figures", () => {
+  test("figures sampled together share one scan; a spawn (or age) makes the next one fresh", async () => {
+    forgetProcesses();
+    const first = recentProcesses();
+    expect(first.some((p) => p.pid === process.pid)).toBe(true);
+    expect(recentProcesses()).toBe(first); // the same scan, not a second walk of /proc
+    const child = Bun.spawn(["sleep", "5"]);
+    try {
+      forgetProcesses(); // what the engine does right after it spawns
+      const fresh = recentProcesses();
+      expect(fresh).not.toBe(first);
+      expect(fresh.some((p) => p.pid === child.pid)).toBe(true);
+      await Bun.sleep(20);
+      expect(recentProcesses(10)).not.toBe(fresh); // older than asked for: scanned again
+    } finally {
+      child.kill();
+      await child.exited;
+    }
   });
 });

@@ -9,7 +9,7 @@ import { type DirectLaunch, directPython3Launch } from "../function/runtime-pyth
  */
 export const DIRECT_LAUNCHERS: Record<
   string,
-  (dir: string, env: Readonly<Record<string, string>>) => DirectLaunch | null
+  (dir: string, env: Readonly<Record<string, string>>, workDir: string) => DirectLaunch | null
 > = {
   "function-python3": directPython3Launch,
 };

@@ -61,7 +61,7 @@ export async function runMaster(args: ParsedArgs, ctx: CliContext): Promise<numb
       isBuiltin: (image) => builtinImage(image) !== null,
       builtinCommand: (spec, _instance, at) => {
         const image = builtinImage(spec.image) ?? spec.image;
-        const direct = DIRECT_LAUNCHERS[image.replace(/^openedge-/, "")]?.(at.dir, at.env);
+        const direct = DIRECT_LAUNCHERS[image.replace(/^openedge-/, "")]?.(at.dir, at.env, workDir);
         return (
           direct ?? {
             argv: [...selfCommand(ctx), "module", image, "-w", workDir],

@@ -12,7 +12,7 @@ import {
   statSync,
   writeFileSync,
 } from "node:fs";
-import { constants, tmpdir } from "node:os";
+import { constants } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import type { ModuleRunContext } from "../cli/module-runners.ts";
 import { errorMessage, OpenEdgeError } from "../lib/errors.ts";
@@ -33,14 +33,20 @@ function runtimeModuleName(): string {
   return runtimeModule;
 }
 
+/** Where the runtime module (and its cached bytecode) lives: the work dir, which only the master's
+ * user writes — never a shared temp dir, where someone else could plant a module or a .pyc first. */
+export function runtimeDirOf(workDir: string): string {
+  return join(workDir, "var/run/openedge/python3");
+}
+
 /**
  * Writes the runtime once per content as a module (instances share it; the name carries its hash, so
  * an upgraded executable never runs a stale copy) and returns its path.
  */
-export function writeRuntimeScript(dir = join(tmpdir(), "openedge")): string {
+export function writeRuntimeScript(dir: string): string {
   const path = join(dir, `${runtimeModuleName()}.py`);
   if (existsSync(path)) return path;
-  mkdirSync(dir, { recursive: true, mode: 0o755 });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const tmp = `${path}.${process.pid}.tmp`;
   writeFileSync(tmp, RUNTIME_SCRIPT, { mode: 0o644 });
   renameSync(tmp, path); // atomic: a concurrent instance sees the whole file or none
@@ -121,12 +127,13 @@ function spawnPython(argv: string[], cwd: string, env: Record<string, string | u
 export function python3Command(
   cwd: string,
   env: Readonly<Record<string, string | undefined>>,
+  workDir: string,
 ): { argv: string[]; warnings: string[] } {
   const { value: config, warnings } = loadRuntimeConfig(cwd, env);
   const address = env[ADDRESS_ENV];
   if (address === undefined || address === "") throw new Error(`${ADDRESS_ENV} is not set`);
   const socket = socketPathOf(address, cwd);
-  const script = writeRuntimeScript();
+  const script = writeRuntimeScript(runtimeDirOf(workDir));
   // -u: unbuffered output, so log lines reach the instance log at once
   const python = resolveInterpreter(pythonOf(config, env), cwd, env);
   return { argv: [python, "-u", "-c", bootstrap(dirname(script)), scriptConfig(config, socket)], warnings };
@@ -156,9 +163,13 @@ function bootstrap(dir: string): string {
  * its prefix and venv from it). Null when there is something to report — the runner then starts
  * instead and writes it to the instance's log.
  */
-export function directPython3Launch(cwd: string, env: Readonly<Record<string, string>>): DirectLaunch | null {
+export function directPython3Launch(
+  cwd: string,
+  env: Readonly<Record<string, string>>,
+  workDir: string,
+): DirectLaunch | null {
   try {
-    const { argv, warnings } = python3Command(cwd, env);
+    const { argv, warnings } = python3Command(cwd, env, workDir);
     const python = argv[0];
     // the runtime forks nothing before it listens (a handler module that does at import is the rare
     // exception: its children then stay in the process group, not in the accounting cgroups)
@@ -178,7 +189,7 @@ export async function runPython3Runtime(run: ModuleRunContext): Promise<number> 
   });
   let child: ReturnType<typeof spawnPython>;
   try {
-    const { argv, warnings } = python3Command(cwd, env);
+    const { argv, warnings } = python3Command(cwd, env, run.workDir);
     for (const warning of warnings) log.warn("function_config_warning", { warning });
     const python = argv[0] ?? "python3";
     // become the interpreter (returns only if that is impossible here), else run it as a child

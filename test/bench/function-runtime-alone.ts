@@ -46,7 +46,7 @@ async function startInstance(
     OPENEDGE_PYTHON3: python,
     OPENEDGE_LOG_LEVEL: "warn",
   } as Record<string, string>;
-  const command = rt === "py" ? python3Command(dir, env).argv : [bin, "module", "function-node"];
+  const command = rt === "py" ? python3Command(dir, env, dir).argv : [bin, "module", "function-node"];
   const argv = cpu === undefined ? command : ["taskset", "-c", String(cpu), ...command];
   const proc = Bun.spawn(argv, { cwd: dir, env, stdout: "ignore", stderr: "ignore" });
   const client = await RuntimeClient.connect(join(dir, "fn.sock"), {

@@ -24,10 +24,12 @@ const env = (extra: Record<string, string> = {}) => ({
 describe("starting a Python instance without the runner", () => {
   test("python3 itself, argv[0] its own path, the script and the validated config", () => {
     const dir = instanceDir("ok", "functions:\n  - name: f\n    handler: h.echo\n    codedir: code\n");
-    const launch = directPython3Launch(dir, env({ OPENEDGE_PYTHON3: "/bin/sh" }));
+    const launch = directPython3Launch(dir, env({ OPENEDGE_PYTHON3: "/bin/sh" }), root);
     expect(launch?.argv0).toBe("/bin/sh");
     expect(launch?.argv.slice(0, 3)).toEqual(["/bin/sh", "-u", "-c"]);
     expect(launch?.argv[3]).toMatch(/import openedge_function_python3_[0-9a-f]{16} as runtime; /);
+    // the module sits in the work dir (only the master's user writes there), not in a shared /tmp
+    expect(launch?.argv[3]).toContain(JSON.stringify(join(root, "var/run/openedge/python3")));
     expect(JSON.parse(launch?.argv[4] ?? "null")).toEqual({
       socket: join(dir, "var/run/fn.sock"),
       functions: [
@@ -38,11 +40,11 @@ describe("starting a Python instance without the runner", () => {
 
   test("anything to report (an error, a warning, no interpreter) leaves it to the runner", () => {
     const good = "functions:\n  - name: f\n    handler: h.echo\n";
-    expect(directPython3Launch(instanceDir("bad", "functions:\n  - name: f\n"), env())).toBeNull();
-    expect(directPython3Launch(instanceDir("warn", `${good}handlr: x\n`), env())).toBeNull();
+    expect(directPython3Launch(instanceDir("bad", "functions:\n  - name: f\n"), env(), root)).toBeNull();
+    expect(directPython3Launch(instanceDir("warn", `${good}handlr: x\n`), env(), root)).toBeNull();
     expect(
-      directPython3Launch(instanceDir("nopy", good), env({ OPENEDGE_PYTHON3: "/nonexistent/python3" })),
+      directPython3Launch(instanceDir("nopy", good), env({ OPENEDGE_PYTHON3: "/nonexistent/python3" }), root),
     ).toBeNull();
-    expect(directPython3Launch(instanceDir("noaddr", good), { PATH: "/usr/bin:/bin" })).toBeNull();
+    expect(directPython3Launch(instanceDir("noaddr", good), { PATH: "/usr/bin:/bin" }, root)).toBeNull();
   });
 });

@@ -4,27 +4,14 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import type { CallOutcome, InvokeCall, RuntimeClient } from "../../src/function/index.ts";
+import { invokeCall } from "../fixtures/function/invoke-call.ts";
 import { instanceDir, startRuntime } from "./function-runtime-procs.ts";
 import { cleanupAll } from "./harness.ts";
 
 afterAll(cleanupAll);
 
-function call(
-  functionName: string,
-  payload: string | Uint8Array,
-  extra: Partial<InvokeCall> = {},
-): InvokeCall {
-  return {
-    id: 3,
-    qos: 1,
-    topic: "in/t",
-    payload: typeof payload === "string" ? Buffer.from(payload) : payload,
-    timestamp: 1_700_000_000_000,
-    functionName,
-    functionInvokeId: "inv-9",
-    ...extra,
-  };
-}
+const call = (functionName: string, payload: string | Uint8Array, extra: Partial<InvokeCall> = {}) =>
+  invokeCall(functionName, payload, { id: 3, topic: "in/t", functionInvokeId: "inv-9" }, extra);
 
 function text(o: CallOutcome): string | null {
   if (!o.ok) throw new Error(`${o.errorType}: ${o.errorMessage}`);

@@ -13,6 +13,7 @@ import {
   RuntimeServer,
 } from "../../../src/function/index.ts";
 import { FakeClock } from "../../../src/lib/clock.ts";
+import { invokeCall } from "../../fixtures/function/invoke-call.ts";
 
 const CODE = resolve(import.meta.dir, "../../fixtures/function/node");
 
@@ -28,22 +29,8 @@ function spec(name: string, handler: string, timeoutMs = 30_000): FunctionSpec {
   };
 }
 
-function call(
-  functionName: string,
-  payload: string | Uint8Array,
-  extra: Partial<InvokeCall> = {},
-): InvokeCall {
-  return {
-    id: 1,
-    qos: 1,
-    topic: "t",
-    payload: typeof payload === "string" ? Buffer.from(payload) : payload,
-    timestamp: 1_700_000_000_000,
-    functionName,
-    functionInvokeId: "inv-1",
-    ...extra,
-  };
-}
+const call = (functionName: string, payload: string | Uint8Array, extra: Partial<InvokeCall> = {}) =>
+  invokeCall(functionName, payload, {}, extra);
 
 const SPECS = [
   spec("echo", "forms.echo"),

@@ -162,8 +162,42 @@ def load_function(spec):
     return fn
 
 
-def _on_alarm(signum, frame):
-    raise HandlerTimeout()
+class _Watchdog:
+    """Bounds each handler call with one real-time timer that stays armed between calls.
+
+    Arming and disarming ITIMER_REAL around every call cost two system calls per call; instead the
+    timer is set only when none is due by the new call's deadline, and when it fires early (for a
+    deadline that has since moved on) it is set again for the call now running, or left off when idle.
+    SIGALRM interrupts Python code and blocking sleeps/reads in this thread.
+    """
+
+    def __init__(self):
+        self.fires_at = 0.0  # monotonic time the armed timer fires at; 0 when it is off
+        self.deadline = None  # the running call's deadline; None between calls
+
+    def start(self, timeout_ms):
+        now = time.monotonic()
+        self.deadline = now + timeout_ms / 1000.0
+        if self.fires_at == 0.0 or self.fires_at > self.deadline:
+            signal.setitimer(signal.ITIMER_REAL, self.deadline - now)
+            self.fires_at = self.deadline
+
+    def stop(self):
+        self.deadline = None
+
+    def on_alarm(self, signum, frame):
+        self.fires_at = 0.0
+        if self.deadline is None:
+            return
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            self.deadline = None
+            raise HandlerTimeout()
+        signal.setitimer(signal.ITIMER_REAL, left)
+        self.fires_at = self.deadline
+
+
+_watchdog = _Watchdog()
 
 
 def invoke(functions, call):
@@ -194,13 +228,12 @@ def invoke(functions, call):
     elif payload is None:
         payload = b""
     event = event_of(payload)
-    # a real-time timer: SIGALRM interrupts Python code and blocking sleeps/reads in this thread
-    signal.setitimer(signal.ITIMER_REAL, timeout_ms / 1000.0)
+    _watchdog.start(timeout_ms)
     try:
         try:
             result = fn(event, context)
         finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
+            _watchdog.stop()
         return "response", {"payload": payload_of(result)}
     except HandlerTimeout:
         return "error", {"errorType": "TimeoutError",
@@ -309,7 +342,7 @@ def serve(listener, functions):
 def main():
     signal.signal(signal.SIGTERM, _terminate)
     signal.signal(signal.SIGINT, _terminate)
-    signal.signal(signal.SIGALRM, _on_alarm)
+    signal.signal(signal.SIGALRM, _watchdog.on_alarm)
     instance = os.environ.get("OPENEDGE_SERVICE_INSTANCE_NAME", "")
     listener = None
     path = None

@@ -124,6 +124,19 @@ for (const rt of RUNTIMES) {
         expect(await client.call(call("spin", "1"), 5_000)).toMatchObject({ errorType: "TimeoutError" });
         expect(JSON.parse(text(await client.call(call("echo", "3"), 5_000)) ?? "").event).toBe(3);
       });
+
+      test("the timer an earlier call left armed neither cuts a later call short nor disturbs the idle runtime", async () => {
+        // the quick call arms the timer for 300 ms; the next call starts 150 ms later and sleeps
+        // 200 ms, so the timer fires inside it, 150 ms before its own deadline
+        expect(text(await client.call(call("sleep", "0"), 5_000))).toBe("slept");
+        await Bun.sleep(150);
+        expect(text(await client.call(call("sleep", "0.2"), 5_000))).toBe("slept");
+        await Bun.sleep(400); // the re-armed timer fires between calls
+        expect(JSON.parse(text(await client.call(call("echo", "4"), 5_000)) ?? "").event).toBe(4);
+        const started = performance.now();
+        expect(await client.call(call("sleep", "5"), 5_000)).toMatchObject({ errorType: "TimeoutError" });
+        expect(performance.now() - started).toBeGreaterThanOrEqual(290);
+      });
     } else {
       test("the exports.handler(event, context, callback) form", async () => {
         expect(JSON.parse(text(await client.call(call("cb", '"x"'), 5_000)) ?? "")).toEqual({

@@ -9,6 +9,7 @@ import type { ClientTransport, ConnectionSink, Principal } from "./contracts.ts"
 import { FrameReader } from "./frame-reader.ts";
 import { dispatch } from "./handlers/index.ts";
 import { encodeUtf8, OutBuffer, PUBREL } from "./out-buffer.ts";
+import type { TopicMemo } from "./packets.ts";
 import { ProtocolError } from "./protocol-error.ts";
 import type { Holdable, HubMessage, Session, SessionLink } from "./session.ts";
 
@@ -25,6 +26,8 @@ export class Connection implements ConnectionSink, SessionLink, Flushable, Holda
   session: Session | null = null;
   principal: Principal | null = null;
   will: HubMessage | null = null;
+  /** See decodePublish. */
+  lastTopic: TopicMemo | null = null;
 
   /** Bytes that arrive while the authenticator answers wait here, in arrival order. */
   private keepUntilConnected(bytes: Uint8Array): void {

@@ -82,6 +82,8 @@ export class Hub implements HubCore, HubContext {
   private readonly env: SessionEnv;
   private readonly expiry: SessionExpiry;
   private matchCache = new Map<string, Array<[Session, number]>>();
+  /** Routes never change while the hub runs: what a topic matches is remembered (bounded). */
+  private readonly routeCache = new Map<string, Array<[HubRoute, number]>>();
   private matchGeneration = -1;
   private readonly permissionCache = new WeakMap<Principal, Map<string, boolean>>();
   private dirty: Flushable[] = [];
@@ -366,7 +368,13 @@ export class Hub implements HubCore, HubContext {
   }
 
   private applyRoutes(msg: HubMessage, from: Holdable | undefined, depth: number): void {
-    for (const [route, sourceQos] of this.routes.match(msg.topic)) {
+    let matched = this.routeCache.get(msg.topic);
+    if (matched === undefined) {
+      matched = [...this.routes.match(msg.topic)];
+      if (this.routeCache.size >= MATCH_CACHE_MAX) this.routeCache.clear();
+      this.routeCache.set(msg.topic, matched);
+    }
+    for (const [route, sourceQos] of matched) {
       const qos = Math.min(msg.qos, sourceQos, route.target.qos) as 0 | 1 | 2;
       this.publish({ topic: route.target.topic, payload: msg.payload, qos, retain: false }, from, depth + 1);
     }

@@ -51,7 +51,25 @@ export function decodeUtf8(bytes: Uint8Array): string {
   }
 }
 
-export function decodePublish(frame: Uint8Array, bodyStart: number): PublishPacket {
+/**
+ * The topic a connection last published to, decoded, validated and authorised once: most clients
+ * publish to a few topics over and over, and comparing a few bytes is cheaper than decoding them.
+ */
+export interface TopicMemo {
+  /** A copy, not a view: a view would keep the whole read chunk alive. */
+  readonly bytes: Uint8Array;
+  readonly topic: string;
+  readonly allowed: boolean;
+}
+
+function sameBytes(frame: Uint8Array, off: number, length: number, bytes: Uint8Array): boolean {
+  if (bytes.length !== length) return false;
+  for (let i = 0; i < length; i++) if (frame[off + i] !== bytes[i]) return false;
+  return true;
+}
+
+/** With `memo`: a topic equal to the memo's is not decoded again (topicBytes is then the memo's). */
+export function decodePublish(frame: Uint8Array, bodyStart: number, memo?: TopicMemo | null): PublishPacket {
   const first = frame[0] as number;
   const qos = (first >> 1) & 3;
   if (qos === 3) throw new ProtocolError("publish with QoS 3"); // [MQTT-3.3.1-4]
@@ -62,8 +80,15 @@ export function decodePublish(frame: Uint8Array, bodyStart: number): PublishPack
   const topicLen = ((frame[off] as number) << 8) | (frame[off + 1] as number);
   off += 2;
   if (frame.length < off + topicLen + (qos > 0 ? 2 : 0)) throw new ProtocolError("publish too short");
-  const topicBytes = frame.subarray(off, off + topicLen);
-  const topic = decodeUtf8(topicBytes);
+  let topicBytes: Uint8Array;
+  let topic: string;
+  if (memo && sameBytes(frame, off, topicLen, memo.bytes)) {
+    topicBytes = memo.bytes;
+    topic = memo.topic;
+  } else {
+    topicBytes = frame.subarray(off, off + topicLen);
+    topic = decodeUtf8(topicBytes);
+  }
   off += topicLen;
   let packetId = 0;
   if (qos > 0) {

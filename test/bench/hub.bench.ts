@@ -3,7 +3,10 @@
 // ping-pong latency p50/p99 at QoS 0 and 1 (idle, under a 4 → 1 flood as fast as each broker takes
 // it, and under the same fixed 4 → 1 load for both), RSS per idle connection
 // and 10k retained messages to a new subscriber. Deliveries are counted at the subscribers, so a
-// broker that drops under load does not look faster. Our hub runs in a child process.
+// broker that drops under load does not look faster. Our hub runs in a child process assembled as
+// the openedge-hub built-in with every feature on (see fixtures/hub/bench-server.ts: password logins
+// with permission checks, a route, SQLite persistence); both brokers publish $SYS every second to a
+// subscriber throughout.
 // Run: bun test/bench/hub.bench.ts   (no assertions; prints a table with ratios)
 
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -11,6 +14,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Socket } from "bun";
+import { BENCH_PASSWORD, BENCH_USER } from "../fixtures/hub/bench-server.ts";
 
 const SECONDS = Number(process.env.HUB_BENCH_SECONDS ?? 3);
 /** HUB_BENCH_ONLY=fanin,qos1 runs only those scenarios. */
@@ -35,8 +39,10 @@ function str(s: string): number[] {
   const b = enc.encode(s);
   return [b.length >> 8, b.length & 0xff, ...b];
 }
+/** With username and password: the hub authenticates every client (mosquitto admits anyone). */
 function connectFrame(id: string, clean: boolean): Uint8Array {
-  const body = [...str("MQTT"), 4, clean ? 2 : 0, 0, 0, ...str(id)];
+  const flags = 0xc0 | (clean ? 2 : 0);
+  const body = [...str("MQTT"), 4, flags, 0, 0, ...str(id), ...str(BENCH_USER), ...str(BENCH_PASSWORD)];
   return Uint8Array.from([0x10, ...varint(body.length), ...body]);
 }
 function subscribeFrame(filter: string, qos: number): Uint8Array {
@@ -59,7 +65,7 @@ class RawClient {
   acked = 0;
   private pending: Uint8Array | null = null;
   private rest = new Uint8Array(0);
-  private waiters: Array<() => void> = [];
+  private waiters: Array<(refused?: Error) => void> = [];
   onPublish: ((payload: Uint8Array) => void) | null = null;
   onAck: (() => void) | null = null;
   onDrain: (() => void) | null = null;
@@ -99,9 +105,11 @@ class RawClient {
     this.pending = null;
     if (this.write(p)) this.onDrain?.();
   }
-  /** Resolves on the next CONNACK/SUBACK. */
+  /** Resolves on the next CONNACK/SUBACK; rejects on a refused connection or subscription. */
   next(): Promise<void> {
-    return new Promise((r) => this.waiters.push(r));
+    return new Promise((resolve, reject) =>
+      this.waiters.push((refused) => (refused === undefined ? resolve() : reject(refused))),
+    );
   }
   private read(d: Uint8Array): void {
     let buf = d;
@@ -135,7 +143,12 @@ class RawClient {
         this.acked++;
         this.onAck?.();
       } else if (type === 2 || type === 9) {
-        this.waiters.shift()?.();
+        // CONNACK's return code, or the SUBACK's one granted QoS
+        const code = buf[type === 2 ? i + 1 : i + 2] as number;
+        const refused = type === 2 ? code !== 0 : code === 0x80;
+        this.waiters.shift()?.(
+          refused ? new Error(`${type === 2 ? "CONNACK" : "SUBACK"} 0x${code.toString(16)}`) : undefined,
+        );
       }
       off = i + len;
     }
@@ -461,7 +474,7 @@ async function startMosquitto(dir: string): Promise<Broker> {
   const conf = join(dir, "mosquitto.conf");
   writeFileSync(
     conf,
-    `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location ${dir}/\nmax_queued_messages 100000\nmax_inflight_messages 1000\n`,
+    `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location ${dir}/\nmax_queued_messages 100000\nmax_inflight_messages 1000\nsys_interval 1\n`,
   );
   const proc = Bun.spawn(["mosquitto", "-c", conf], { stdout: "ignore", stderr: "ignore" });
   for (;;) {
@@ -480,6 +493,9 @@ async function main(): Promise<void> {
   // mosquitto first: when it is missing, nothing of ours is left running
   const mosq = await startMosquitto(dir);
   const ours = await startOurs(join(dir, "hub"));
+  // both publish their $SYS statistics every second to a subscriber, for the whole run
+  const sysWatchers = [await RawClient.open(ours.port, "oe-sys"), await RawClient.open(mosq.port, "mq-sys")];
+  for (const c of sysWatchers) await subscribe(c, "$SYS/#", 0);
   type Row = [string, number, number, "higher" | "lower", string];
   const rows: Row[] = [];
   try {
@@ -530,6 +546,7 @@ async function main(): Promise<void> {
       rows.push([`  (the load delivered)`, a[2], b[2], "higher", "msg/s"]);
     }
   } finally {
+    for (const c of sysWatchers) c.close();
     ours.stop();
     mosq.stop();
     rmSync(dir, { recursive: true, force: true });

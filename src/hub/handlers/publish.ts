@@ -11,10 +11,15 @@ import { topicNameError } from "../topic-validation.ts";
 export function handlePublish(conn: Connection, frame: Uint8Array, bodyStart: number): void {
   const hub = conn.hub;
   const session = conn.session!;
-  const p = decodePublish(frame, bodyStart);
+  let memo = conn.lastTopic;
+  const p = decodePublish(frame, bodyStart, memo);
   hub.counters.messagesReceived++;
-  const topicError = topicNameError(p.topic, hub.limits);
-  if (topicError !== null) throw new ProtocolError(`bad topic: ${topicError}`); // [MQTT-3.3.2-2]
+  if (memo === null || p.topicBytes !== memo.bytes) {
+    const topicError = topicNameError(p.topic, hub.limits);
+    if (topicError !== null) throw new ProtocolError(`bad topic: ${topicError}`); // [MQTT-3.3.2-2]
+    memo = { bytes: p.topicBytes.slice(), topic: p.topic, allowed: hub.canPublish(conn.principal!, p.topic) };
+    conn.lastTopic = memo;
+  }
   // [MQTT-4.3.3-2] a QoS 2 message still awaiting PUBREL is not delivered again.
   if (p.qos === 2 && session.incomingQos2.has(p.packetId)) {
     acknowledge(conn, p);
@@ -23,7 +28,7 @@ export function handlePublish(conn: Connection, frame: Uint8Array, bodyStart: nu
   if (p.payload.length > hub.limits.maxMessageBytes) {
     hub.counters.dropped++;
     hub.log.debug("publish_too_large", { client_id: conn.clientId, topic: p.topic, bytes: p.payload.length });
-  } else if (!hub.canPublish(conn.principal!, p.topic)) {
+  } else if (!memo.allowed) {
     // Unauthorised: dropped, but QoS > 0 still acknowledged so the client does not retry forever.
     hub.counters.publishDenied++;
     hub.log.debug("publish_denied", { client_id: conn.clientId, topic: p.topic });

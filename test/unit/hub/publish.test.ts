@@ -103,6 +103,19 @@ describe("PUBLISH", () => {
     expect(hub.stats().publishDenied).toBe(1);
   });
 
+  test("one connection alternating topics: each publish is checked against its own topic", async () => {
+    const { sub, pub } = await setup();
+    expect(await sub.subscribe("#", 0)).toEqual([0]);
+    for (const topic of ["open/x", "secret/x", "open/x", "open/y", "secret/x", "open/y"])
+      pub.publish(topic, topic);
+    await pub.take();
+    expect(publishes(await sub.take()).map((p) => p.topic)).toEqual(["open/x", "open/x", "open/y", "open/y"]);
+    expect(hub.stats().publishDenied).toBe(2);
+    pub.publish("open/+", "wild"); // invalid, right after a valid topic of the same length
+    await pub.take();
+    expect(pub.transport.closed).toBe(true);
+  });
+
   test("[MQTT-3.3.2-2] a wildcard in a PUBLISH topic closes only that connection", async () => {
     const { sub, pub } = await setup();
     pub.publish("a/+", "x");

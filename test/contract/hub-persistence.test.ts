@@ -99,6 +99,45 @@ for (const backend of backends) {
       expect(text(sessions[0]?.outgoing[0]?.message.payload ?? bytes(""))).toBe("m1");
     });
 
+    test("many outgoing rows across clients, some acknowledged in and out of order: exactly the rest stay", () => {
+      const { store, reopen } = backend.open();
+      const row = (clientId: string, seq: number) => ({
+        clientId,
+        seq,
+        message: {
+          topic: `t/${seq}`,
+          payload: bytes(`${clientId}${seq}`),
+          qos: 1 as const,
+          retain: seq % 2 === 0,
+        },
+        packetId: seq,
+        state: "publish" as const,
+      });
+      for (const c of ["a", "b"]) store.saveSession(c);
+      for (let seq = 1; seq <= 40; seq++) for (const c of ["a", "b"]) store.putOutgoing(row(c, seq), true);
+      store.commit();
+      // runs (2-9, 30-31), single seqs, and a run broken by a seq that stays (20 kept, 19 and 21 gone)
+      const gone = [9, 8, 2, 3, 4, 5, 6, 7, 12, 19, 21, 31, 30, 40];
+      for (const seq of gone) store.deleteOutgoing("a", seq);
+      store.deleteOutgoing("b", 1);
+      store.putOutgoing({ ...row("a", 20), packetId: 99, state: "pubrel" as const }, false);
+      for (let seq = 41; seq <= 60; seq++) store.putOutgoing(row("a", seq), true);
+      store.commit();
+      const sessions = reopen().load().sessions;
+      const seqs = (c: string) => sessions.find((x) => x.clientId === c)?.outgoing.map((r) => r.seq);
+      const kept = Array.from({ length: 60 }, (_, i) => i + 1).filter((seq) => !gone.includes(seq));
+      expect(seqs("a")).toEqual(kept);
+      expect(seqs("b")).toEqual(Array.from({ length: 39 }, (_, i) => i + 2));
+      const a = sessions.find((x) => x.clientId === "a")?.outgoing ?? [];
+      expect(a.find((r) => r.seq === 20)).toMatchObject({ packetId: 99, state: "pubrel" });
+      const last = a.at(-1);
+      expect(last && [last.message.topic, text(last.message.payload), last.message.retain]).toEqual([
+        "t/60",
+        "a60",
+        true,
+      ]);
+    });
+
     test("a session's offline time: set, cleared, kept with the session", () => {
       const { store, reopen } = backend.open();
       store.saveSession("a");
@@ -294,4 +333,39 @@ test("hub persistence: sqlite opens a hub.db without offline times; its sessions
   const reopened = new SqlitePersistence({ dir });
   expect(reopened.load().sessions[0]?.offlineSince).toBe(clock.now());
   reopened.close();
+});
+
+test("hub persistence: sqlite moves the outgoing rows of an older hub.db into its WITHOUT ROWID table", () => {
+  const dir = mkdtempSync(join(tmpdir(), "hub-persist-"));
+  dirs.push(dir);
+  const old = new Database(join(dir, "hub.db"), { create: true });
+  old.exec("CREATE TABLE sessions (client_id TEXT PRIMARY KEY, offline_since INTEGER)");
+  old.exec(
+    "CREATE TABLE outgoing (client_id TEXT NOT NULL, seq INTEGER NOT NULL, topic TEXT NOT NULL, payload BLOB NOT NULL, qos INTEGER NOT NULL, retain INTEGER NOT NULL, packet_id INTEGER NOT NULL, state TEXT NOT NULL, PRIMARY KEY (client_id, seq))",
+  );
+  old.exec("INSERT INTO sessions (client_id, offline_since) VALUES ('old', 5)");
+  const insert = old.prepare("INSERT INTO outgoing VALUES ('old', ?, 't', ?, 1, 0, ?, 'publish')");
+  for (const seq of [3, 1, 2]) insert.run(seq, bytes(`m${seq}`), seq + 10);
+  old.close();
+  const store = new SqlitePersistence({ dir });
+  const outgoing = store.load().sessions[0]?.outgoing ?? [];
+  expect(outgoing.map((r) => [r.seq, r.packetId, text(r.message.payload)])).toEqual([
+    [1, 11, "m1"],
+    [2, 12, "m2"],
+    [3, 13, "m3"],
+  ]);
+  store.close();
+  const check = new Database(join(dir, "hub.db"));
+  const tables = check
+    .query<{ name: string; sql: string }, []>("SELECT name, sql FROM sqlite_master WHERE type = 'table'")
+    .all();
+  check.close();
+  expect(tables.map((t) => t.name).sort()).toEqual([
+    "incoming_qos2",
+    "outgoing",
+    "retained",
+    "sessions",
+    "subscriptions",
+  ]);
+  expect(tables.find((t) => t.name === "outgoing")?.sql).toContain("WITHOUT ROWID");
 });

@@ -17,7 +17,10 @@ import type { Socket } from "bun";
 import { BENCH_PASSWORD, BENCH_USER } from "../fixtures/hub/bench-server.ts";
 
 const SECONDS = Number(process.env.HUB_BENCH_SECONDS ?? 3);
-/** HUB_BENCH_ONLY=fanin,qos1 runs only those scenarios. */
+/**
+ * HUB_BENCH_ONLY=fanin,qos1 runs only those scenarios: memory, retained, fanin, fanout, qos1, pingpong,
+ * flood, fixed (loaded = flood and fixed).
+ */
 const ONLY = process.env.HUB_BENCH_ONLY?.split(",");
 const selected = (name: string): boolean => ONLY === undefined || ONLY.includes(name);
 const PAYLOAD = new Uint8Array(64).fill(0x61);
@@ -529,7 +532,7 @@ async function main(): Promise<void> {
       rows.push([`ping-pong qos${qos} p50`, a[0], b[0], "lower", "µs"]);
       rows.push([`ping-pong qos${qos} p99`, a[1], b[1], "lower", "µs"]);
     }
-    for (const qos of selected("loaded") ? [0, 1] : []) {
+    for (const qos of selected("loaded") || selected("flood") ? [0, 1] : []) {
       const a = await loadedPingPong(ours.port, "oe", qos);
       const b = await loadedPingPong(mosq.port, "mq", qos);
       rows.push([`under 4→1 flood qos${qos} p50`, a[0], b[0], "lower", "µs"]);
@@ -538,7 +541,7 @@ async function main(): Promise<void> {
     }
     // the same offered load for both: latency under load compared at equal work, not at each
     // broker's saturation (where the hub moves several times mosquitto's messages meanwhile)
-    for (const qos of selected("loaded") ? [0, 1] : []) {
+    for (const qos of selected("loaded") || selected("fixed") ? [0, 1] : []) {
       const a = await loadedPingPong(ours.port, "oe", qos, LOAD_RATE);
       const b = await loadedPingPong(mosq.port, "mq", qos, LOAD_RATE);
       rows.push([`under ${LOAD_RATE / 1000}k msg/s qos${qos} p50`, a[0], b[0], "lower", "µs"]);

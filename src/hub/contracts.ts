@@ -35,6 +35,7 @@ export interface PeerCertificate {
 
 /** What the core gives a listener for each accepted transport. */
 export interface ConnectionSink {
+  /** `bytes` become the core's: the transport must not reuse or change them (frames are views of them). */
   data(bytes: Uint8Array): void;
   /** The transport's queue emptied after `write` returned false. */
   drained(): void;

@@ -1,5 +1,7 @@
-// Splits a byte stream into whole MQTT control packets (fixed header + remaining length), copying
-// each frame at most once so handlers may keep subarrays of it beyond the transport's callback.
+// Splits a byte stream into whole MQTT control packets (fixed header + remaining length). Frames are
+// views into the chunks the transport handed over, which are the core's to keep (see ConnectionSink):
+// nothing is copied here. What must outlive the turn copies its own bytes (see detachMessage), so a
+// kept message never pins a whole read chunk.
 
 import { ProtocolError } from "./protocol-error.ts";
 
@@ -31,7 +33,7 @@ export class FrameReader {
   keep(chunk: Uint8Array): void {
     if (chunk.length === 0) return;
     if (this.pending === null) {
-      this.pending = chunk.slice();
+      this.pending = chunk;
       this.pendingAt = 0;
       return;
     }
@@ -50,11 +52,8 @@ export class FrameReader {
 
   feed(chunk: Uint8Array, sink: FrameSink): void {
     let buf = chunk;
-    // Joined bytes are already ours: frames can be subarrays of them instead of copies.
-    let owned = false;
     if (this.pending !== null) {
       buf = this.join(chunk);
-      owned = true;
       this.pending = null;
       this.pendingAt = 0;
     }
@@ -83,14 +82,13 @@ export class FrameReader {
       if (len > this.maxPacketBytes) throw new ProtocolError("packet too large", { bytes: len });
       const total = headerLen + len;
       if (end - off < total) break;
-      const frame = owned ? buf.subarray(off, off + total) : buf.slice(off, off + total);
+      const frame = buf.subarray(off, off + total);
       off += total;
       if (!sink(frame, headerLen)) break;
     }
     if (off < end) {
-      // Ours already: go on from `off` next time. The transport's chunk: copy what is left, once.
-      this.pending = owned ? buf : buf.slice(off);
-      this.pendingAt = owned ? off : 0;
+      this.pending = buf;
+      this.pendingAt = off;
     }
   }
 }

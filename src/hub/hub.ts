@@ -21,7 +21,14 @@ import type { HubPersistence } from "./persistence.ts";
 import { MemoryPersistence } from "./persistence-memory.ts";
 import { TurnCommittedPersistence } from "./persistence-turns.ts";
 import { RetainTree } from "./retain-tree.ts";
-import { HOLD_QUEUED, type Holdable, type HubMessage, Session, type SessionEnv } from "./session.ts";
+import {
+  detachMessage,
+  HOLD_QUEUED,
+  type Holdable,
+  type HubMessage,
+  Session,
+  type SessionEnv,
+} from "./session.ts";
 import { SessionExpiry, scheduleLoadedSessions } from "./session-expiry.ts";
 import { type HubStats, type HubStatsSnapshot, newStats } from "./stats.ts";
 import { SysTopics } from "./sys-topics.ts";
@@ -362,6 +369,7 @@ export class Hub implements HubCore, HubContext {
       this.persistence.setRetained(msg.topic, null);
       return;
     }
+    detachMessage(msg);
     const stored = { topic: msg.topic, payload: msg.payload, qos: msg.qos, retain: true };
     this.retained.set(msg.topic, stored); // [MQTT-3.3.1-5] replaces the previous one
     this.persistence.setRetained(msg.topic, stored);

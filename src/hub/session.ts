@@ -12,6 +12,22 @@ export interface HubMessage extends StoredMessage {
   topicBytes?: Uint8Array;
   /** The QoS 0, RETAIN 0 PUBLISH frame, reused for every QoS 0 recipient. */
   qos0Frame?: Uint8Array;
+  /** Holds bytes of its own (see detachMessage). */
+  detached?: boolean;
+}
+
+/**
+ * Gives a message that outlives this turn (queued, in flight, retained, waiting for an in-process
+ * handler) its own copy of the payload. Received messages are views into the read chunk they came in
+ * (up to 512 KiB of other clients' traffic), which a kept view would pin. Once per message; the topic
+ * bytes and QoS 0 frame are encoded again from the copy when needed.
+ */
+export function detachMessage(msg: HubMessage): void {
+  if (msg.detached) return;
+  msg.detached = true;
+  msg.payload = msg.payload.slice();
+  msg.topicBytes = undefined;
+  msg.qos0Frame = undefined;
 }
 
 export interface Outgoing {
@@ -165,6 +181,7 @@ export class Session {
       this.env.stats.dropped++;
       return false;
     }
+    detachMessage(msg);
     const out: Outgoing = { seq: this.nextSeq++, msg, qos, retain, packetId: 0, state: "publish", sentAt: 0 };
     if (qos > 0 && !this.clean) this.env.persistence.putOutgoing(this.row(out), true);
     if (link !== null && this.queued === 0 && this.windowOpen() && link.canSend()) this.send(out, link);

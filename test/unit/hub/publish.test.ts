@@ -190,6 +190,55 @@ describe("PUBLISH", () => {
   });
 });
 
+describe("messages kept past the turn own their bytes", () => {
+  // received messages are views into the read chunk: kept ones must not pin it
+  const owns = (b: Uint8Array) => b.byteOffset === 0 && b.buffer.byteLength === b.length;
+
+  test("queued for an offline session, retained, and handed to an in-process handler", async () => {
+    const { pub } = await setup();
+    const sub = new TestClient(hub);
+    await sub.connect({ clientId: "keeper", clean: false });
+    await sub.subscribe("keep/#", 1);
+    sub.raw([0xe0, 0]); // DISCONNECT: the persistent session goes offline
+    await sub.take();
+    const got: InprocMessage[] = [];
+    hub.client({ clientId: "module" }).subscribe("keep/#", 0, (m) => void got.push(m));
+    // one chunk with three PUBLISH frames and padding around them
+    const chunk = new Uint8Array(4096);
+    let at = 100;
+    for (const [topic, body, flags] of [
+      ["keep/q", "queued", 0x32],
+      ["keep/r", "retained", 0x31],
+      ["keep/i", "inproc", 0x30],
+    ] as const) {
+      const t = new TextEncoder().encode(topic);
+      const p = new TextEncoder().encode(body);
+      const id = flags & 0x06 ? [0, 7] : [];
+      const frame = [flags, 2 + t.length + id.length + p.length, 0, t.length, ...t, ...id, ...p];
+      chunk.set(frame, at);
+      at += frame.length;
+    }
+    pub.raw(chunk.subarray(100, at));
+    await pub.take();
+    await tick();
+    const queued = (
+      hub as unknown as { sessions: Map<string, { queue: Array<{ msg: { payload: Uint8Array } }> | null }> }
+    ).sessions.get("keeper")?.queue?.[0]?.msg.payload;
+    expect(queued && [new TextDecoder().decode(queued), owns(queued)]).toEqual(["queued", true]);
+    const retained = [
+      ...(
+        hub as unknown as { retained: { match(f: string): Iterable<{ payload: Uint8Array }> } }
+      ).retained.match("keep/r"),
+    ];
+    expect(retained.map((m) => owns(m.payload))).toEqual([true]);
+    expect(got.map((m) => [new TextDecoder().decode(m.payload), owns(m.payload)])).toEqual([
+      ["queued", true],
+      ["retained", true],
+      ["inproc", true],
+    ]);
+  });
+});
+
 describe("in-process client", () => {
   test("publish/subscribe with QoS, retain and permissions like a network client", async () => {
     const { sub } = await setup();

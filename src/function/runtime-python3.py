@@ -49,9 +49,21 @@ class _Json:
 
             self._scan = make_scanner(self)
 
+            # one C encoder per (separators, default), built once: building one costs more than a call.
+            # Its circular-reference markers start empty on every call (an encode that raised leaves
+            # entries behind, and a stale id could match a new object).
+            encoders = {}
+
             def encoder(separators, default):
-                return make_encoder({}, default, encode_basestring_ascii, None, separators[1], separators[0],
-                                    False, False, True)
+                key = (separators, default)
+                made = encoders.get(key)
+                if made is None:
+                    markers = {}
+                    made = encoders[key] = (make_encoder(markers, default, encode_basestring_ascii, None,
+                                                         separators[1], separators[0], False, False, True),
+                                            markers)
+                made[1].clear()
+                return made[0]
 
             self._encoder = encoder
             if self.dumps({"a": [1, "\u00e9", None]}) != '{"a": [1, "\\u00e9", null]}' or \
@@ -234,7 +246,9 @@ def invoke(functions, call):
             result = fn(event, context)
         finally:
             _watchdog.stop()
-        return "response", {"payload": payload_of(result)}
+        data = payload_of(result)
+        # tagged here: the encoder's fallback for bytes is a Python call per answer
+        return "response", {"payload": None if data is None else _tag(data)}
     except HandlerTimeout:
         return "error", {"errorType": "TimeoutError",
                          "errorMessage": 'function "%s" timed out after %d ms' % (name, timeout_ms)}
@@ -282,19 +296,27 @@ class Connection:
     def frames(self):
         """Whole frames now buffered (decoded); raises ValueError on a broken stream."""
         out = []
-        while len(self.buf) >= HEADER.size:
-            magic, codec, length = HEADER.unpack_from(self.buf)
-            if magic != MAGIC:
-                raise ValueError("bad frame magic or version")
-            if codec != CODEC_JSON:
-                raise ValueError("codec %d unsupported (this runtime speaks JSON, codec 0)" % codec)
-            if length > MAX_FRAME:
-                raise ValueError("frame of %d bytes exceeds %d" % (length, MAX_FRAME))
-            if len(self.buf) < HEADER.size + length:
-                break
-            body = bytes(self.buf[HEADER.size:HEADER.size + length])
-            del self.buf[:HEADER.size + length]
-            out.append(json.loads(body.decode("utf-8")))
+        buf = self.buf
+        at = 0
+        end = len(buf)
+        # bodies decoded straight from the buffer, and what was read dropped once at the end: no copy
+        # of each body, no shifting of the rest per frame
+        with memoryview(buf) as view:
+            while end - at >= HEADER.size:
+                magic, codec, length = HEADER.unpack_from(buf, at)
+                if magic != MAGIC:
+                    raise ValueError("bad frame magic or version")
+                if codec != CODEC_JSON:
+                    raise ValueError("codec %d unsupported (this runtime speaks JSON, codec 0)" % codec)
+                if length > MAX_FRAME:
+                    raise ValueError("frame of %d bytes exceeds %d" % (length, MAX_FRAME))
+                start = at + HEADER.size
+                if end - start < length:
+                    break
+                out.append(json.loads(str(view[start:start + length], "utf-8")))
+                at = start + length
+        if at:
+            del buf[:at]
         return out
 
 

@@ -125,6 +125,15 @@ for (const rt of RUNTIMES) {
         expect(JSON.parse(text(await client.call(call("echo", "3"), 5_000)) ?? "").event).toBe(3);
       });
 
+      test("a result JSON cannot encode is an error answer; the next results encode as before", async () => {
+        const cycle = await client.call(call("result", '"cycle"'), 5_000);
+        expect(cycle).toMatchObject({ ok: false, errorType: "ValueError" });
+        expect(JSON.parse(text(await client.call(call("result", '"list"'), 5_000)) ?? "")).toEqual([
+          1,
+          "two",
+        ]);
+      });
+
       test("the timer an earlier call left armed neither cuts a later call short nor disturbs the idle runtime", async () => {
         // the quick call arms the timer for 300 ms; the next call starts 150 ms later and sleeps
         // 200 ms, so the timer fires inside it, 150 ms before its own deadline

@@ -121,13 +121,63 @@ function failure(thrown: unknown): CallOutcome {
 /**
  * Runs one call. A throw, a rejected promise or a callback error become an error outcome; past
  * `timeoutMs` the outcome is a TimeoutError (the handler's work is abandoned, not stopped: a handler
- * that blocks the event loop is beyond reach — the pool replaces such an instance).
+ * that blocks the event loop is beyond reach — the pool replaces such an instance). A handler that
+ * returns a plain value is answered at once: no promise, no timer (it cannot run late any more).
  */
 export function invokeFunction(
   loaded: LoadedFunction,
   call: InvokeCall,
   timeoutMs: number,
   clock: Clock = systemClock,
+): CallOutcome | Promise<CallOutcome> {
+  if (!loaded.callbackStyle) {
+    const started = clock.monotonic();
+    let returned: unknown;
+    try {
+      returned = loaded.fn(eventOf(call.payload), contextOf(call));
+    } catch (error) {
+      return failure(error);
+    }
+    if (!isThenable(returned)) return success(returned);
+    // the timer counts from the call's start: the handler's synchronous part has run already
+    return settle(loaded, timeoutMs, timeoutMs - (clock.monotonic() - started), clock, (finish) => {
+      returned.then(
+        (value) => finish(success(value)),
+        (error: unknown) => finish(failure(error)),
+      );
+    });
+  }
+  return settle(loaded, timeoutMs, timeoutMs, clock, (finish) => {
+    const callback: Callback = (error, result) => finish(error ? failure(error) : success(result));
+    const returned = loaded.fn(eventOf(call.payload), contextOf(call), callback);
+    if (isThenable(returned)) {
+      returned.then(
+        // an async callback-style handler that resolves undefined has answered (or will) by callback
+        (value) => {
+          if (value !== undefined) finish(success(value));
+        },
+        (error: unknown) => finish(failure(error)),
+      );
+    }
+  });
+}
+
+/** The outcome for a handler's result; one JSON cannot encode (a cycle, a BigInt) is an error. */
+function success(result: unknown): CallOutcome {
+  try {
+    return { ok: true, payload: payloadOf(result) };
+  } catch (error) {
+    return failure(error);
+  }
+}
+
+/** The first outcome `start` reports, or a TimeoutError (naming `timeoutMs`) after `delayMs`. */
+function settle(
+  loaded: LoadedFunction,
+  timeoutMs: number,
+  delayMs: number,
+  clock: Clock,
+  start: (finish: (outcome: CallOutcome) => void) => void,
 ): Promise<CallOutcome> {
   return new Promise<CallOutcome>((resolveOutcome) => {
     let settled = false;
@@ -137,13 +187,6 @@ export function invokeFunction(
       timer.cancel();
       resolveOutcome(outcome);
     };
-    const succeed = (result: unknown) => {
-      try {
-        finish({ ok: true, payload: payloadOf(result) });
-      } catch (error) {
-        finish(failure(error)); // e.g. a result JSON cannot encode (a cycle, a BigInt)
-      }
-    };
     const timer = clock.setTimeout(
       () =>
         finish({
@@ -151,24 +194,10 @@ export function invokeFunction(
           errorType: ErrorType.timeout,
           errorMessage: `function "${loaded.spec.name}" timed out after ${timeoutMs} ms`,
         }),
-      timeoutMs,
+      Math.max(0, delayMs),
     );
     try {
-      const callback: Callback = (error, result) => (error ? finish(failure(error)) : succeed(result));
-      const returned = loaded.callbackStyle
-        ? loaded.fn(eventOf(call.payload), contextOf(call), callback)
-        : loaded.fn(eventOf(call.payload), contextOf(call));
-      if (isThenable(returned)) {
-        returned.then(
-          (value) => {
-            // a callback-style async handler that resolves undefined has answered (or will) by callback
-            if (!loaded.callbackStyle || value !== undefined) succeed(value);
-          },
-          (error: unknown) => finish(failure(error)),
-        );
-      } else if (!loaded.callbackStyle) {
-        succeed(returned);
-      }
+      start(finish);
     } catch (error) {
       finish(failure(error));
     }

@@ -19,14 +19,14 @@ export class NodeInvoker implements Invoker {
     private readonly clock: Clock = systemClock,
   ) {}
 
-  invoke(call: InvokeCall): Promise<CallOutcome> {
+  invoke(call: InvokeCall): CallOutcome | Promise<CallOutcome> {
     const loaded = this.functions.get(call.functionName);
     if (loaded === undefined) {
-      return Promise.resolve({
+      return {
         ok: false,
         errorType: ErrorType.unknownFunction,
         errorMessage: `no function "${call.functionName}" in this runtime (it has: ${[...this.functions.keys()].join(", ")})`,
-      });
+      };
     }
     const timeout = Math.min(loaded.spec.timeoutMs, call.timeout ?? Number.POSITIVE_INFINITY);
     return invokeFunction(loaded, call, timeout, this.clock);

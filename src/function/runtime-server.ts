@@ -87,7 +87,7 @@ export class RuntimeServer {
       frames.close();
       return;
     }
-    void this.core.handle(value).then((answer) => {
+    this.core.handle(value, (answer) => {
       if (frames.isClosed) return;
       // answers go back in the codec the call came in
       frames.codec = codec;

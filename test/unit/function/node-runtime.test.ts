@@ -6,6 +6,8 @@ import {
   type CallOutcome,
   type FunctionSpec,
   type InvokeCall,
+  invokeFunction,
+  type LoadedFunction,
   loadFunction,
   loadFunctions,
   NodeInvoker,
@@ -135,6 +137,34 @@ describe("JavaScript runtime: handlers", () => {
     });
     await clock.advance(1);
     expect(await pending).toMatchObject({ ok: false, errorType: "TimeoutError" });
+  });
+
+  test("a value is answered at once; a promise's timeout counts from the call's start", async () => {
+    const clock = new FakeClock();
+    const inv = await invoker(clock);
+    expect(inv.invoke(call("sync", "1"))).not.toBeInstanceOf(Promise); // returns a plain value
+    const slowStart: LoadedFunction = {
+      spec: spec("slow", "forms.slow", 1_000),
+      file: "inline",
+      // 600 ms of synchronous work, then a promise that never settles
+      fn: () => {
+        void clock.advance(600);
+        return new Promise(() => {});
+      },
+      callbackStyle: false,
+    };
+    let outcome: CallOutcome | undefined;
+    void Promise.resolve(invokeFunction(slowStart, call("slow", "1"), 1_000, clock)).then((o) => {
+      outcome = o;
+    });
+    await clock.advance(399);
+    expect(outcome).toBeUndefined();
+    await clock.advance(1);
+    expect(outcome).toEqual({
+      ok: false,
+      errorType: "TimeoutError",
+      errorMessage: 'function "slow" timed out after 1000 ms',
+    });
   });
 
   test("an unknown function name is an error answer naming the ones there are", async () => {

@@ -35,9 +35,14 @@ export interface HubConfig {
   };
   shutdown: { timeoutMs: number };
   metrics: { report: { intervalMs: number } };
+  /** How long the hub keeps polling for traffic after a burst before it sleeps (0: it sleeps at once). */
+  busyPollMs: number;
 }
 
 export const DEFAULT_STORAGE_DIR = "var/db/openedge/data";
+
+/** A polling window past this is a core kept busy, not a latency setting. */
+const MAX_BUSY_POLL_MS = 10;
 
 export interface HubConfigOptions {
   env: EnvMap;
@@ -127,6 +132,8 @@ export function readHubConfig(r: MapReader, baseDir: string): HubConfig {
   const metrics = r.object("metrics", (m) => ({
     report: m.object("report", (rep) => ({ intervalMs: rep.duration("interval", "10s") })),
   }));
+  const busyPollMs = r.duration("busypoll", 0);
+  if (busyPollMs > MAX_BUSY_POLL_MS) r.issues.error(r.pathOf("busypoll"), "must be at most 10ms");
   if (r.has("logger")) r.warn("logger", "accepted and ignored: the hub logs to the master's log");
   if (r.has("status")) r.warn("status", "accepted and ignored: statistics go to inspect, /metrics and $SYS");
   const config: HubConfig = {
@@ -140,6 +147,7 @@ export function readHubConfig(r: MapReader, baseDir: string): HubConfig {
     storage,
     shutdown,
     metrics,
+    busyPollMs,
   };
   if (name !== undefined) config.name = name;
   return config;

@@ -49,6 +49,12 @@ export interface HubDeps {
   log?: Logger;
   /** `$SYS` statistics interval (default 10 s). */
   sysIntervalMs?: number;
+  /**
+   * After a turn, keep the event loop polling this long (ms) before it may sleep (default 0). Where
+   * waking a sleeping CPU is slow (VMs without halt-polling: 50–150 µs and a millisecond tail), a
+   * client that answers quickly finds the hub still awake; the price is up to this much CPU per burst.
+   */
+  busyPollMs?: number;
 }
 
 /**
@@ -98,6 +104,19 @@ export class Hub implements HubCore, HubContext {
   turnNumber = 0;
   readBudget = READ_BUDGET;
   private turnScheduled = false;
+  private readonly busyPollMs: number;
+  /** The polling window's end (clock.monotonic); see HubDeps.busyPollMs. */
+  private pollUntil = 0;
+  private polling = false;
+  /** One turn of the polling window: a pending immediate makes Bun poll its sockets without sleeping. */
+  private readonly pollTurn = (): void => {
+    if (this.state === "closed" || this.turnScheduled || this.clock.monotonic() >= this.pollUntil) {
+      this.polling = false; // a scheduled turn opens the next window
+      return;
+    }
+    this.counters.busyPollTurns++;
+    setImmediate(this.pollTurn);
+  };
   private turnWaiters: Array<() => void> = [];
   private startedAt: number;
   private clientSeq = 0;
@@ -107,6 +126,7 @@ export class Hub implements HubCore, HubContext {
     this.limits = deps.limits ?? DEFAULT_HUB_LIMITS;
     this.log = deps.log ?? silentLogger;
     this.clock = deps.clock ?? systemClock;
+    this.busyPollMs = deps.busyPollMs ?? 0;
     // Every write asks for the turn that commits it, also when it sends nothing back (PUBACK, PUBCOMP).
     const requestTurn = (): void => {
       if (this.state !== "closed") this.scheduleTurn();
@@ -323,6 +343,13 @@ export class Hub implements HubCore, HubContext {
   /** One commit for everything this turn changed, then one write per client: no ack precedes its data. */
   private runTurn(): void {
     this.turnScheduled = false;
+    if (this.busyPollMs > 0) {
+      this.pollUntil = this.clock.monotonic() + this.busyPollMs;
+      if (!this.polling) {
+        this.polling = true;
+        setImmediate(this.pollTurn);
+      }
+    }
     this.turnNumber++;
     const dirty = this.dirty;
     this.dirty = [];

@@ -22,5 +22,6 @@ export function buildCoreHub(options: BuildHubOptions): HubInstance {
     clock,
     log,
     sysIntervalMs: config.metrics.report.intervalMs,
+    busyPollMs: config.busyPollMs,
   });
 }

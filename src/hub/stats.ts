@@ -16,6 +16,8 @@ export interface HubStats {
   connectionsRefused: number;
   /** Offline persistent sessions removed at their expiry (`session.expiry`), queues included. */
   sessionsExpired: number;
+  /** Event-loop turns spent polling for more traffic after a burst (`busypoll`). */
+  busyPollTurns: number;
 }
 
 export function newStats(): HubStats {
@@ -30,6 +32,7 @@ export function newStats(): HubStats {
     stalledClients: 0,
     connectionsRefused: 0,
     sessionsExpired: 0,
+    busyPollTurns: 0,
   };
 }
 

@@ -62,6 +62,12 @@ const HUB_FIGURES: readonly [key: string, name: string, type: "gauge" | "counter
   ["publishDenied", "openedge_hub_publish_denied_total", "counter", "Publishes refused by permissions"],
   ["sessionsExpired", "openedge_hub_sessions_expired_total", "counter", "Offline sessions that expired"],
   [
+    "busyPollTurns",
+    "openedge_hub_busy_poll_turns_total",
+    "counter",
+    "Event-loop turns spent polling for traffic after a burst (busypoll)",
+  ],
+  [
     "connectionsRefused",
     "openedge_hub_connections_refused_total",
     "counter",

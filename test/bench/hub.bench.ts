@@ -6,7 +6,8 @@
 // broker that drops under load does not look faster. Our hub runs in a child process assembled as
 // the openedge-hub built-in with every feature on (see fixtures/hub/bench-server.ts: password logins
 // with permission checks, a route, SQLite persistence); both brokers publish $SYS every second to a
-// subscriber throughout.
+// subscriber throughout. The fixed-load rows run twice: with the hub's defaults, and again with a
+// second hub that has `busypoll` set (HUB_BENCH_BUSYPOLL, 300us), each with the CPU the broker used.
 // Run: bun test/bench/hub.bench.ts   (no assertions; prints a table with ratios)
 
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -26,6 +27,8 @@ const selected = (name: string): boolean => ONLY === undefined || ONLY.includes(
 const PAYLOAD = new Uint8Array(64).fill(0x61);
 /** Offered load of the fixed-rate latency rows: well below mosquitto's QoS 0 fan-in here (120-250k). */
 const LOAD_RATE = Number(process.env.HUB_BENCH_LOAD_RATE ?? 50_000);
+/** The hub's `busypoll` for the second set of fixed-load rows. */
+const BUSY_POLL = process.env.HUB_BENCH_BUSYPOLL ?? "300us";
 const enc = new TextEncoder();
 
 function varint(n: number): number[] {
@@ -355,6 +358,19 @@ async function pingPong(port: number, tag: string, qos: number): Promise<[number
   return [q(0.5), q(0.99)];
 }
 
+/** `f`'s result and the CPU the broker used meanwhile, in % of one core (from /proc). */
+async function withCpu<T>(broker: Broker, f: () => Promise<T>): Promise<[T, number]> {
+  const ticks = () => {
+    const fields = readFileSync(`/proc/${broker.pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+    return Number(fields[11]) + Number(fields[12]); // utime + stime, in clock ticks (1/100 s)
+  };
+  const t0 = performance.now();
+  const c0 = ticks();
+  const result = await f();
+  const pct = ((ticks() - c0) * 10) / ((performance.now() - t0) / 100);
+  return [result, pct];
+}
+
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
     const s = createServer().listen(0, "127.0.0.1", () => {
@@ -447,10 +463,10 @@ interface Broker {
   collect?(): Promise<void>;
 }
 
-async function startOurs(dir: string): Promise<Broker> {
+async function startOurs(dir: string, busyPoll?: string): Promise<Broker> {
   const server = process.env.HUB_BENCH_SERVER ?? join(import.meta.dir, "../fixtures/hub/bench-server.ts");
   const flags = (process.env.HUB_BENCH_BUN_FLAGS ?? "").split(" ").filter((f) => f !== "");
-  const proc = Bun.spawn([process.execPath, ...flags, server, dir], {
+  const proc = Bun.spawn([process.execPath, ...flags, server, dir, ...(busyPoll ? [busyPoll] : [])], {
     stdout: "pipe",
     stderr: "inherit",
   });
@@ -541,12 +557,26 @@ async function main(): Promise<void> {
     }
     // the same offered load for both: latency under load compared at equal work, not at each
     // broker's saturation (where the hub moves several times mosquitto's messages meanwhile)
-    for (const qos of selected("loaded") || selected("fixed") ? [0, 1] : []) {
-      const a = await loadedPingPong(ours.port, "oe", qos, LOAD_RATE);
-      const b = await loadedPingPong(mosq.port, "mq", qos, LOAD_RATE);
-      rows.push([`under ${LOAD_RATE / 1000}k msg/s qos${qos} p50`, a[0], b[0], "lower", "µs"]);
-      rows.push([`under ${LOAD_RATE / 1000}k msg/s qos${qos} p99`, a[1], b[1], "lower", "µs"]);
-      rows.push([`  (the load delivered)`, a[2], b[2], "higher", "msg/s"]);
+    const fixed = async (hub: Broker, tag: string, label: string) => {
+      for (const qos of [0, 1]) {
+        const [a, aCpu] = await withCpu(hub, () => loadedPingPong(hub.port, tag, qos, LOAD_RATE));
+        const [b, bCpu] = await withCpu(mosq, () => loadedPingPong(mosq.port, "mq", qos, LOAD_RATE));
+        rows.push([`under ${LOAD_RATE / 1000}k msg/s qos${qos} p50${label}`, a[0], b[0], "lower", "µs"]);
+        rows.push([`under ${LOAD_RATE / 1000}k msg/s qos${qos} p99${label}`, a[1], b[1], "lower", "µs"]);
+        rows.push([`  (the load delivered)`, a[2], b[2], "higher", "msg/s"]);
+        rows.push([`  (broker CPU meanwhile)`, aCpu, bCpu, "lower", "% core"]);
+      }
+    };
+    if (selected("loaded") || selected("fixed")) {
+      await fixed(ours, "oe", "");
+      // the same hub with `busypoll`: it keeps polling briefly after each burst instead of letting
+      // its vCPU halt, which on a VM without halt-polling makes the next packet wait for a wake-up
+      const polling = await startOurs(join(dir, "hub-busypoll"), BUSY_POLL);
+      try {
+        await fixed(polling, "oe-bp", `, busypoll ${BUSY_POLL}`);
+      } finally {
+        polling.stop();
+      }
     }
   } finally {
     for (const c of sysWatchers) c.close();
@@ -557,13 +587,14 @@ async function main(): Promise<void> {
 
   const fmt = (n: number) => (n >= 100 ? Math.round(n).toLocaleString("en-US") : n.toFixed(1));
   console.log(`\nhub vs mosquitto (${SECONDS}s per scenario; ratio > 1 means the hub is better)\n`);
+  const width = Math.max(32, ...rows.map(([name]) => name.length + 2));
   console.log(
-    `${"scenario".padEnd(32)}${"hub".padStart(14)}${"mosquitto".padStart(14)}${"ratio".padStart(8)}  unit`,
+    `${"scenario".padEnd(width)}${"hub".padStart(12)}${"mosquitto".padStart(12)}${"ratio".padStart(8)}  unit`,
   );
   for (const [name, a, b, better, unit] of rows) {
     const ratio = better === "higher" ? a / b : b / a;
     console.log(
-      `${name.padEnd(32)}${fmt(a).padStart(14)}${fmt(b).padStart(14)}${ratio.toFixed(2).padStart(8)}  ${unit}`,
+      `${name.padEnd(width)}${fmt(a).padStart(12)}${fmt(b).padStart(12)}${ratio.toFixed(2).padStart(8)}  ${unit}`,
     );
   }
 }

@@ -41,6 +41,12 @@ describe("hub config", () => {
     expect(config.limits).toEqual(DEFAULT_HUB_LIMITS);
   });
 
+  test("busypoll: off by default, a duration up to 10ms", () => {
+    expect(hub("listen: [tcp://h:1]").config.busyPollMs).toBe(0);
+    expect(hub("listen: [tcp://h:1]\nbusypoll: 300us").config.busyPollMs).toBeCloseTo(0.3, 9);
+    expect(errors("listen: [tcp://h:1]\nbusypoll: 1s")).toEqual(["busypoll: must be at most 10ms"]);
+  });
+
   test("listener schemes and their aliases", () => {
     const { config } = hub(
       `listen: [mqtt://127.0.0.1:0, "tcp://:1884", "tls://h:8883", "mqtts://h:8884", "ssl://[::1]:8885", "ws://0.0.0.0:8080/mqtt", "wss://h:8443"]

@@ -1,0 +1,38 @@
+// busypoll: after traffic the hub keeps its event loop polling for a bounded window, then sleeps; an
+// idle hub spends nothing, and the default is not to poll at all.
+
+import { afterEach, expect, test } from "bun:test";
+import { Hub } from "../../../src/hub/hub.ts";
+import { TestClient, testAuthenticator } from "./helpers.ts";
+
+let hub: Hub | undefined;
+afterEach(() => hub?.close());
+
+async function trafficThenIdle(busyPollMs?: number): Promise<[number, number, number]> {
+  hub = new Hub({ authenticator: testAuthenticator, ...(busyPollMs === undefined ? {} : { busyPollMs }) });
+  await hub.start();
+  const c = new TestClient(hub);
+  await c.connect({ clientId: "c" });
+  await c.subscribe("t", 0);
+  c.publish("t", "x");
+  await c.take();
+  await Bun.sleep(40); // well past the window
+  const afterTraffic = hub.stats().busyPollTurns;
+  await Bun.sleep(40);
+  const idle = hub.stats().busyPollTurns;
+  c.publish("t", "y");
+  await c.take();
+  await Bun.sleep(40);
+  return [afterTraffic, idle, hub.stats().busyPollTurns];
+}
+
+test("after traffic the loop polls for the window, then the idle hub stops polling", async () => {
+  const [afterTraffic, idle, again] = await trafficThenIdle(5);
+  expect(afterTraffic).toBeGreaterThan(0);
+  expect(idle).toBe(afterTraffic);
+  expect(again).toBeGreaterThan(idle);
+});
+
+test("off by default", async () => {
+  expect(await trafficThenIdle()).toEqual([0, 0, 0]);
+});

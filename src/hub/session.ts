@@ -18,16 +18,21 @@ export interface HubMessage extends StoredMessage {
 
 /**
  * Gives a message that outlives this turn (queued, in flight, retained, waiting for an in-process
- * handler) its own copy of the payload. Received messages are views into the read chunk they came in
- * (up to 512 KiB of other clients' traffic), which a kept view would pin. Once per message; the topic
- * bytes and QoS 0 frame are encoded again from the copy when needed.
+ * handler) bytes of its own. Received messages are views into the read chunk they came in (up to
+ * 512 KiB of other clients' traffic), which a kept view would pin. Once per message; the QoS 0 frame
+ * (and topic bytes that were a view) are encoded again when needed.
  */
 export function detachMessage(msg: HubMessage): void {
   if (msg.detached) return;
   msg.detached = true;
-  msg.payload = msg.payload.slice();
-  msg.topicBytes = undefined;
+  if (!ownsBuffer(msg.payload)) msg.payload = msg.payload.slice();
+  if (msg.topicBytes !== undefined && !ownsBuffer(msg.topicBytes)) msg.topicBytes = undefined;
   msg.qos0Frame = undefined;
+}
+
+/** The whole of its buffer: a view of nothing else. */
+function ownsBuffer(bytes: Uint8Array): boolean {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
 }
 
 export interface Outgoing {

@@ -66,7 +66,12 @@ export async function runNodeRuntime(run: ModuleRunContext): Promise<number> {
     if (address === undefined || address === "") throw new Error(`${ADDRESS_ENV} is not set`);
     const path = socketPathOf(address, cwd);
     const functions = await loadFunctions(config.functions);
-    server = new RuntimeServer({ path, invoker: new NodeInvoker(functions), log });
+    server = new RuntimeServer({
+      path,
+      invoker: new NodeInvoker(functions),
+      log,
+      busyPollMs: config.busyPollMs,
+    });
     await server.listen();
     log.info("function_runtime_ready", {
       runtime: "node",

@@ -320,7 +320,7 @@ class Connection:
         return out
 
 
-def serve(listener, functions):
+def serve(listener, functions, busy_poll_ms=0):
     # poll, registered once (select() rebuilds its sets every call), and one receive buffer reused:
     # recv(256 KiB) would allocate (and, past malloc's mmap threshold, map and unmap) that much per call
     poller = select.poll()
@@ -328,8 +328,19 @@ def serve(listener, functions):
     conns = {}
     chunk = bytearray(262144)
     view = memoryview(chunk)
+    # busypoll: after an answer, look for the next call without sleeping until this clock reading
+    poll_ns = int(busy_poll_ms * 1e6)
+    clock = time.monotonic_ns
+    poll_until = 0
     while True:
-        for fd, _ in poller.poll():
+        ready = None
+        while poll_ns and clock() < poll_until:
+            ready = poller.poll(0)
+            if ready:
+                break
+        if not ready:
+            ready = poller.poll()
+        for fd, _ in ready:
             if fd == listener.fileno():
                 accepted, _ = listener._accept()  # what socket.accept() does, without its wrapper module
                 client = socket.socket(fileno=accepted)
@@ -354,6 +365,8 @@ def serve(listener, functions):
             try:
                 for msg in conn.frames():
                     sock.sendall(encode_frame(handle(functions, msg)))
+                if poll_ns:
+                    poll_until = clock() + poll_ns
             except (ValueError, OSError) as err:
                 log("warn", "function_frame_rejected", error=str(err))
                 poller.unregister(fd)
@@ -392,7 +405,7 @@ def main():
     log("info", "function_runtime_ready", module="function-python3", instance=instance, runtime="python3",
         socket=path, functions=list(functions), python=sys.version.split()[0])
     try:
-        serve(listener, functions)
+        serve(listener, functions, float(config.get("busyPollMs") or 0))
     except Terminate:
         log("info", "function_runtime_stopping", module="function-python3", instance=instance)
     finally:

@@ -71,6 +71,7 @@ export function scriptConfig(config: RuntimeConfig, socket: string): string {
       codedir: f.codedir,
       timeoutMs: f.timeoutMs,
     })),
+    busyPollMs: config.busyPollMs,
   });
 }
 

@@ -5,6 +5,8 @@ import { mkdirSync, rmSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Socket, UnixSocketListener } from "bun";
 import { type Codec, FrameSocket, isMessage, jsonCodec } from "../beehive/index.ts";
+import { BusyPoller } from "../lib/busy-poll.ts";
+import { systemClock } from "../lib/clock.ts";
 import { errorMessage, OpenEdgeError } from "../lib/errors.ts";
 import { type Logger, silentLogger } from "../log/index.ts";
 import { type Invoker, RuntimeCore } from "./runtime-core.ts";
@@ -21,6 +23,8 @@ export interface RuntimeServerDeps {
   path: string;
   invoker: Invoker;
   log?: Logger;
+  /** `busypoll`: keep the loop polling this long (ms) after each answer (see BusyPoller). */
+  busyPollMs?: number;
 }
 
 export class RuntimeServer {
@@ -28,10 +32,12 @@ export class RuntimeServer {
   private readonly log: Logger;
   private server: UnixSocketListener<Caller> | null = null;
   private readonly callers = new Set<FrameSocket<Caller>>();
+  private readonly busyPoll: BusyPoller;
 
   constructor(private readonly deps: RuntimeServerDeps) {
     this.core = new RuntimeCore(deps.invoker);
     this.log = deps.log ?? silentLogger;
+    this.busyPoll = new BusyPoller(deps.busyPollMs ?? 0, systemClock);
   }
 
   /** Starts listening (a stale socket file left by a crashed instance is replaced). */
@@ -63,6 +69,7 @@ export class RuntimeServer {
   async close(): Promise<void> {
     const server = this.server;
     this.server = null;
+    this.busyPoll.stop();
     for (const frames of this.callers) frames.close();
     this.callers.clear();
     server?.stop(true);
@@ -96,6 +103,7 @@ export class RuntimeServer {
       } catch (error) {
         this.log.error("function_answer_unencodable", { error: errorMessage(error) });
       }
+      this.busyPoll.extend();
     });
   }
 }

@@ -1,6 +1,7 @@
 // The protocol core: sessions, subscriptions, retained messages, routes and the per-turn commit and
 // flush. Listeners hand it transports (`accept`); in-process modules use `client()`.
 
+import { BusyPoller } from "../lib/busy-poll.ts";
 import { type Clock, systemClock } from "../lib/clock.ts";
 import { errorMessage } from "../lib/errors.ts";
 import { type Logger, silentLogger } from "../log/index.ts";
@@ -104,19 +105,7 @@ export class Hub implements HubCore, HubContext {
   turnNumber = 0;
   readBudget = READ_BUDGET;
   private turnScheduled = false;
-  private readonly busyPollMs: number;
-  /** The polling window's end (clock.monotonic); see HubDeps.busyPollMs. */
-  private pollUntil = 0;
-  private polling = false;
-  /** One turn of the polling window: a pending immediate makes Bun poll its sockets without sleeping. */
-  private readonly pollTurn = (): void => {
-    if (this.state === "closed" || this.turnScheduled || this.clock.monotonic() >= this.pollUntil) {
-      this.polling = false; // a scheduled turn opens the next window
-      return;
-    }
-    this.counters.busyPollTurns++;
-    setImmediate(this.pollTurn);
-  };
+  private readonly busyPoll: BusyPoller;
   private turnWaiters: Array<() => void> = [];
   private startedAt: number;
   private clientSeq = 0;
@@ -126,7 +115,7 @@ export class Hub implements HubCore, HubContext {
     this.limits = deps.limits ?? DEFAULT_HUB_LIMITS;
     this.log = deps.log ?? silentLogger;
     this.clock = deps.clock ?? systemClock;
-    this.busyPollMs = deps.busyPollMs ?? 0;
+    this.busyPoll = new BusyPoller(deps.busyPollMs ?? 0, this.clock, () => this.counters.busyPollTurns++);
     // Every write asks for the turn that commits it, also when it sends nothing back (PUBACK, PUBCOMP).
     const requestTurn = (): void => {
       if (this.state !== "closed") this.scheduleTurn();
@@ -185,6 +174,7 @@ export class Hub implements HubCore, HubContext {
   async close(): Promise<void> {
     if (this.state === "closed") return;
     this.state = "closed";
+    this.busyPoll.stop();
     this.sys.stop();
     for (const c of [...this.connections]) if (c instanceof Connection) c.terminate(false, "hub closing");
     for (const s of this.sessions.values()) s.detach();
@@ -343,13 +333,7 @@ export class Hub implements HubCore, HubContext {
   /** One commit for everything this turn changed, then one write per client: no ack precedes its data. */
   private runTurn(): void {
     this.turnScheduled = false;
-    if (this.busyPollMs > 0) {
-      this.pollUntil = this.clock.monotonic() + this.busyPollMs;
-      if (!this.polling) {
-        this.polling = true;
-        setImmediate(this.pollTurn);
-      }
-    }
+    this.busyPoll.extend();
     this.turnNumber++;
     const dirty = this.dirty;
     this.dirty = [];

@@ -31,6 +31,7 @@ async function startInstance(
   bin: string,
   python: string,
   cpu?: number,
+  busyPoll?: string,
 ): Promise<Started> {
   mkdirSync(join(dir, "etc/openedge"), { recursive: true });
   mkdirSync(join(dir, "code"), { recursive: true });
@@ -38,7 +39,7 @@ async function startInstance(
   writeFileSync(join(dir, "code", file), code);
   writeFileSync(
     join(dir, "etc/openedge/service.yml"),
-    "functions:\n  - name: echo\n    handler: handlers.echo\n    codedir: code\n",
+    `functions:\n  - name: echo\n    handler: handlers.echo\n    codedir: code\n${busyPoll ? `busypoll: ${busyPoll}\n` : ""}`,
   );
   const env = {
     ...process.env,
@@ -70,14 +71,16 @@ export async function measureRuntimeAlone(options: {
   python: string;
   /** Pin this process's main thread and the instances to this CPU (taskset). */
   cpu?: number;
+  /** The instances' `busypoll`. */
+  busyPoll?: string;
 }): Promise<AloneCell> {
-  const { rt, instances, window, ms, dir, bin, python, cpu } = options;
+  const { rt, instances, window, ms, dir, bin, python, cpu, busyPoll } = options;
   const started: Started[] = [];
   let restoreAffinity: string | undefined;
   try {
     if (cpu !== undefined) restoreAffinity = pinSelf(String(cpu));
     for (let i = 0; i < instances; i++)
-      started.push(await startInstance(join(dir, `${rt}-${i}`), rt, bin, python, cpu));
+      started.push(await startInstance(join(dir, `${rt}-${i}`), rt, bin, python, cpu, busyPoll));
     const payload = new TextEncoder().encode('{"s":1,"pad":"0123456789abcdef"}');
     let n = 0;
     const call = (link: RuntimeClient) =>

@@ -32,6 +32,8 @@ const WARMUP = 200;
 const CELL_MS = 3000;
 const IN_FLIGHT = 8;
 const MAX_INSTANCES = 4;
+/** The instances' `busypoll` in the busy-polling row of the runtime-alone part. */
+const BUSY_POLL = process.env.FUNCTION_BENCH_BUSYPOLL ?? "200us";
 const COLD_RUNS = 5;
 const MARKER = "OPENEDGE_BENCH_FUNCTION";
 
@@ -252,7 +254,7 @@ async function coldStarts(master: RunningMaster, pub: MqttClient, rx: Receiver, 
 const ANCHOR = { one: 3400, eight: 6300, coldMs: 80 };
 
 const h2 = (a: string, b: string, c: string, d: string) =>
-  console.log(`${a.padEnd(48)} ${b.padStart(10)} ${c.padStart(22)} ${d.padStart(8)}`);
+  console.log(`${a.padEnd(58)} ${b.padStart(10)} ${c.padStart(22)} ${d.padStart(8)}`);
 
 /** Function rows next to the hub route, QoS 0 and 1, one call at a time and IN_FLIGHT. */
 async function wholePath(pub: MqttClient, rx: Receiver): Promise<Record<string, Cell>> {
@@ -294,27 +296,31 @@ async function wholePath(pub: MqttClient, rx: Receiver): Promise<Record<string, 
 async function runtimeAlone(tmp: string, bin: string, python: string): Promise<void> {
   h2("runtime call alone (no hub)", "calls/s", "p50 / p99 µs", "× anchor");
   // one at a time, each call crosses CPUs twice: on this VM a wake-up of an idle vCPU costs ~100 µs,
-  // so the same cell is also measured with caller and instance on one CPU (resources.cpu.setcpus)
-  const cells: [number, number, number | undefined][] = [
+  // so the same cell is also measured with caller and instance on one CPU (resources.cpu.setcpus),
+  // and with the instance's `busypoll` set (it polls for the next call instead of sleeping)
+  type Cell = [instances: number, window: number, cpu: number | undefined, busyPoll?: string];
+  const cells: Cell[] = [
     [1, 1, undefined],
-    ...(canPin ? [[1, 1, 0] as [number, number, number]] : []),
+    ...(canPin ? [[1, 1, 0] as Cell] : []),
+    [1, 1, undefined, BUSY_POLL],
     [MAX_INSTANCES, IN_FLIGHT, undefined],
   ];
   for (const rt of ["py", "js"] as const) {
-    for (const [instances, window, cpu] of cells) {
+    for (const [instances, window, cpu, busyPoll] of cells) {
       const c: AloneCell = await measureRuntimeAlone({
         rt,
         instances,
         window,
         ms: CELL_MS,
-        dir: join(tmp, `alone-${rt}-${window}-${cpu ?? "any"}`),
+        dir: join(tmp, `alone-${rt}-${window}-${cpu ?? "any"}-${busyPoll ?? "sleep"}`),
         bin,
         python,
         ...(cpu === undefined ? {} : { cpu }),
+        ...(busyPoll === undefined ? {} : { busyPoll }),
       });
       const anchor = window === 1 ? ANCHOR.one : ANCHOR.eight;
       h2(
-        `${rt === "js" ? "JavaScript" : "Python"}, ${window} in flight, ${instances} instance(s)${cpu === undefined ? "" : ", one CPU"}`,
+        `${rt === "js" ? "JavaScript" : "Python"}, ${window} in flight, ${instances} instance(s)${cpu === undefined ? "" : ", one CPU"}${busyPoll === undefined ? "" : `, busypoll ${busyPoll}`}`,
         `${(c.rate / 1000).toFixed(2)}k/s`,
         `${c.p50.toFixed(0)} / ${c.p99.toFixed(0)}`,
         (c.rate / anchor).toFixed(2),

@@ -7,6 +7,7 @@ import type { CallOutcome, InvokeCall, RuntimeClient } from "../../src/function/
 import { invokeCall } from "../fixtures/function/invoke-call.ts";
 import { instanceDir, startRuntime } from "./function-runtime-procs.ts";
 import { cleanupAll } from "./harness.ts";
+import { stat } from "./procs.ts";
 
 afterAll(cleanupAll);
 
@@ -167,6 +168,35 @@ for (const rt of RUNTIMES) {
       expect(await proc.exited).toBe(0);
       expect(existsSync(proc.socket)).toBe(false);
     });
+  });
+
+  test(`openedge-function-${rt.runtime}: busypoll keeps polling between close calls, then the idle runtime sleeps`, async () => {
+    const p = startRuntime(
+      rt.runtime,
+      instanceDir(
+        rt.fixture,
+        "functions:\n  - {name: echo, handler: forms.echo, codedir: code}\nbusypoll: 10ms\n",
+      ),
+    );
+    const c = await p.connect();
+    const ticks = () => stat(p.proc.pid)?.cpuTicks ?? Number.NaN;
+    // a call every ~5 ms: the 10 ms window never closes, so the runtime polls the whole time
+    const t0 = ticks();
+    const end = performance.now() + 400;
+    while (performance.now() < end) {
+      expect((await c.call(call("echo", "1"), 5_000)).ok).toBe(true);
+      await Bun.sleep(5);
+    }
+    const busy = ticks() - t0;
+    await Bun.sleep(50); // past the window
+    const t1 = ticks();
+    await Bun.sleep(400);
+    const idle = ticks() - t1;
+    expect(busy).toBeGreaterThanOrEqual(10); // at least 100 ms of CPU in those 400 ms
+    expect(idle).toBeLessThanOrEqual(2);
+    c.close();
+    p.proc.kill("SIGTERM");
+    expect(await p.exited).toBe(0);
   });
 
   describe(`openedge-function-${rt.runtime} startup errors`, () => {

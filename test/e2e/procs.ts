@@ -11,6 +11,8 @@ export interface Stat {
   sid: number;
   /** Field 22: start time in clock ticks after boot. */
   startTime: number;
+  /** Fields 14 + 15: CPU time used (user + system), in clock ticks (1/100 s). */
+  cpuTicks: number;
 }
 
 function read(path: string): string | null {
@@ -29,7 +31,15 @@ export function stat(pid: number): Stat | null {
     .trim()
     .split(/\s+/);
   const field = (n: number) => Number(rest[n - 3]);
-  return { pid, state: rest[0] ?? "?", ppid: field(4), pgid: field(5), sid: field(6), startTime: field(22) };
+  return {
+    pid,
+    state: rest[0] ?? "?",
+    ppid: field(4),
+    pgid: field(5),
+    sid: field(6),
+    startTime: field(22),
+    cpuTicks: field(14) + field(15),
+  };
 }
 
 /** True while the process exists and is not a zombie. */

@@ -35,6 +35,7 @@ describe("starting a Python instance without the runner", () => {
       functions: [
         { name: "f", module: "h", exportName: "echo", codedir: join(dir, "code"), timeoutMs: 30_000 },
       ],
+      busyPollMs: 0,
     });
   });
 

@@ -22,7 +22,14 @@ describe("runtime service.yml", () => {
         },
       ],
       python3: "/usr/bin/python3",
+      busyPollMs: 0,
     });
+  });
+
+  test("busypoll: a duration up to 10ms", () => {
+    const fn = "functions:\n  - {name: f, handler: m.h}\n";
+    expect(parseRuntimeConfig(`${fn}busypoll: 200us\n`, opts).value.busyPollMs).toBeCloseTo(0.2, 9);
+    expect(() => parseRuntimeConfig(`${fn}busypoll: 20ms\n`, opts)).toThrow("busypoll: must be at most 10ms");
   });
 
   test("errors name the field", () => {

@@ -298,9 +298,10 @@ export class SqlitePersistence implements HubPersistence {
       }
       const at = key.indexOf("\u0000");
       const clientId = key.slice(0, at);
-      let seqs = deleted.get(clientId);
-      if (seqs === undefined) deleted.set(clientId, (seqs = []));
-      seqs.push(Number(key.slice(at + 1)));
+      const seqs = deleted.get(clientId);
+      const seq = Number(key.slice(at + 1));
+      if (seqs === undefined) deleted.set(clientId, [seq]);
+      else seqs.push(seq);
     }
     for (const [clientId, seqs] of deleted) {
       seqs.sort((a, b) => a - b);

@@ -8,8 +8,9 @@
 // MQTT client: the `mqtt` npm package (one publishing and one subscribing connection); the hub-route
 // rows show what the client, the hub and the machine allow, so they bound every function row. Then
 // the runtime call alone (the manager's client → an instance's socket, no hub), which is what the
-// OpenEdge 0.1.5 anchor measured.
-// Run: bun test/bench/function.bench.ts [path] [alone] [cold]   (all parts by default; no assertions)
+// OpenEdge 0.1.5 anchor measured, and the whole path again on a master whose hub and runtimes have
+// `busypoll` set (FUNCTION_BENCH_BUSYPOLL, 200us).
+// Run: bun test/bench/function.bench.ts [path] [pathpoll] [alone] [cold]   (all by default; no assertions)
 // python3: $BENCH_PYTHON3, else Debian's /usr/bin/python3 (what a gateway runs), else the one on PATH.
 
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -24,7 +25,7 @@ import { ensureBuilt, spawnMaster } from "./bench-support.ts";
 import { type AloneCell, canPin, measureRuntimeAlone } from "./function-runtime-alone.ts";
 
 const PARTS = process.argv.slice(2);
-const part = (name: "path" | "alone" | "cold") => PARTS.length === 0 || PARTS.includes(name);
+const part = (name: "path" | "pathpoll" | "alone" | "cold") => PARTS.length === 0 || PARTS.includes(name);
 
 /** Messages per measured cell (after WARMUP), unless CELL_MS runs out first. */
 const MESSAGES = 3000;
@@ -69,8 +70,10 @@ const FUNCTIONS: Record<string, ["py" | "js", number, number, string]> = {
   jscold: ["js", 1, 0, "100ms"],
 };
 
-function makeWorkDir(tmp: string, python: string): string {
-  const wd = join(tmp, "wd");
+/** With `busyPoll`, the hub and both runtimes get that `busypoll`. */
+function makeWorkDir(tmp: string, python: string, busyPoll?: string): string {
+  const wd = join(tmp, busyPoll === undefined ? "wd" : "wd-busypoll");
+  const polling = busyPoll === undefined ? {} : { busypoll: busyPoll };
   const v = join(wd, "var/db/openedge");
   const write = volumeWriter(wd);
   mkdirSync(join(wd, "etc/openedge"), { recursive: true });
@@ -81,6 +84,7 @@ function makeWorkDir(tmp: string, python: string): string {
       listen: ["tcp://127.0.0.1:0"],
       anonymous: true,
       subscriptions: [{ source: { topic: "in/route", qos: 1 }, target: { topic: "out/route", qos: 1 } }],
+      ...polling,
     }),
   );
   const names = Object.keys(FUNCTIONS);
@@ -108,6 +112,7 @@ function makeWorkDir(tmp: string, python: string): string {
         functions: names
           .filter((n) => FUNCTIONS[n]?.[0] === rt)
           .map((n) => ({ name: n, handler: "handlers.echo", codedir: codedir(`${rt}-code`) })),
+        ...polling,
       }),
     );
   }
@@ -257,7 +262,7 @@ const h2 = (a: string, b: string, c: string, d: string) =>
   console.log(`${a.padEnd(58)} ${b.padStart(10)} ${c.padStart(22)} ${d.padStart(8)}`);
 
 /** Function rows next to the hub route, QoS 0 and 1, one call at a time and IN_FLIGHT. */
-async function wholePath(pub: MqttClient, rx: Receiver): Promise<Record<string, Cell>> {
+async function wholePath(pub: MqttClient, rx: Receiver, title: string): Promise<Record<string, Cell>> {
   const rows: string[][] = [];
   const cells: Record<string, Cell> = {};
   for (const qos of [0, 1] as const) {
@@ -282,7 +287,7 @@ async function wholePath(pub: MqttClient, rx: Receiver): Promise<Record<string, 
       }
     }
   }
-  const head = ["whole path (ms: p50, p99)", "function", "p50", "p99", "hub route", "p50", "p99", "ratio"];
+  const head = [title, "function", "p50", "p99", "hub route", "p50", "p99", "ratio"];
   const widths = [40, 10, 7, 7, 10, 7, 7, 6];
   const print = (r: string[]) =>
     console.log(r.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join(" "));
@@ -403,6 +408,7 @@ async function main(): Promise<void> {
   try {
     if (part("alone")) await runtimeAlone(tmp, bin, python);
     if (part("path") || part("cold")) await withMaster(tmp, bin, python);
+    if (part("pathpoll")) await withMaster(tmp, bin, python, BUSY_POLL);
     console.log(
       [
         "Anchor, OpenEdge 0.1.5's Python runtime (gRPC) on this kind of machine, the runtime call alone:",
@@ -416,8 +422,9 @@ async function main(): Promise<void> {
   }
 }
 
-async function withMaster(tmp: string, bin: string, python: string): Promise<void> {
-  const wd = makeWorkDir(tmp, python);
+/** The whole path and cold starts on one master; with `busyPoll` (hub and runtimes), the whole path only. */
+async function withMaster(tmp: string, bin: string, python: string, busyPoll?: string): Promise<void> {
+  const wd = makeWorkDir(tmp, python, busyPoll);
   const master = spawnMaster(bin, wd, { [MARKER]: wd });
   let pub: MqttClient | undefined;
   let sub: MqttClient | undefined;
@@ -433,7 +440,11 @@ async function withMaster(tmp: string, bin: string, python: string): Promise<voi
       ["route", ...Object.keys(FUNCTIONS)].map((n) => `out/${n}`),
       { qos: 1 },
     );
-    if (part("path")) await wholePath(pub, rx);
+    if (busyPoll !== undefined) {
+      await wholePath(pub, rx, `whole path, busypoll ${busyPoll} (ms)`);
+      return;
+    }
+    if (part("path")) await wholePath(pub, rx, "whole path (ms: p50, p99)");
     if (part("cold")) await coldAndMemory(master, pub, rx, bin, python);
   } finally {
     await pub?.endAsync();

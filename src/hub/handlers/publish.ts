@@ -8,11 +8,36 @@ import { ProtocolError } from "../protocol-error.ts";
 import type { HubMessage } from "../session.ts";
 import { topicNameError } from "../topic-validation.ts";
 
+const NOTHING = new Uint8Array(0);
+
+/** The PUBLISH being handled: one object for all (handlers run one at a time, and keep nothing of it). */
+const p: PublishPacket = {
+  topic: "",
+  payload: NOTHING,
+  qos: 0,
+  retain: false,
+  dup: false,
+  packetId: 0,
+  frame: NOTHING,
+  topicBytes: NOTHING,
+};
+
 export function handlePublish(conn: Connection, frame: Uint8Array, bodyStart: number): void {
+  try {
+    handle(conn, frame, bodyStart);
+  } finally {
+    // let go of the read chunk the views point into
+    p.frame = NOTHING;
+    p.payload = NOTHING;
+    p.topicBytes = NOTHING;
+  }
+}
+
+function handle(conn: Connection, frame: Uint8Array, bodyStart: number): void {
   const hub = conn.hub;
   const session = conn.session!;
   let memo = conn.lastTopic;
-  const p = decodePublish(frame, bodyStart, memo);
+  decodePublish(frame, bodyStart, memo, p);
   hub.counters.messagesReceived++;
   if (memo === null || p.topicBytes !== memo.bytes) {
     const topicError = topicNameError(p.topic, hub.limits);

@@ -3,6 +3,7 @@
 // the application) reported as config errors naming the field.
 
 import { type EnvMap, type MapReader, type Parsed, parseConfigText } from "../config/index.ts";
+import { readBusyPoll } from "../lib/busy-poll.ts";
 import { DEFAULT_FUNCTION_TIMEOUT_MS } from "./runtime-config.ts";
 
 export interface HubAddress {
@@ -35,6 +36,8 @@ export interface ManagerConfig {
   hub: HubAddress;
   rules: RuleConfig[];
   functions: ManagedFunction[];
+  /** `busypoll`: after sending a call, poll for its answer this long (ms) before sleeping (0: off). */
+  busyPollMs: number;
 }
 
 export const DEFAULT_RETRY_MAX = 3;
@@ -112,7 +115,7 @@ export function readManagerConfig(r: MapReader, services: readonly string[]): Ma
   const functions = r.objects("functions", (f) => readFunction(f));
   const rules = r.objects("rules", (x) => readRule(x));
   crossCheck(r, rules, functions, services);
-  return { hub, rules, functions };
+  return { hub, rules, functions, busyPollMs: readBusyPoll(r) };
 }
 
 function crossCheck(

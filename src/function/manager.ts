@@ -9,6 +9,7 @@ import { msgpackCodec } from "../beehive/index.ts";
 import { builtinImage, legacyBuiltinReplacement } from "../config/builtin-images.ts";
 import type { EnvMap } from "../config/index.ts";
 import type { InprocClient, InprocClientOptions } from "../hub/index.ts";
+import { BusyPoller } from "../lib/busy-poll.ts";
 import { type Clock, systemClock } from "../lib/clock.ts";
 import { errorMessage, OpenEdgeError } from "../lib/errors.ts";
 import type { Logger } from "../log/index.ts";
@@ -112,6 +113,7 @@ export async function startFunctionManager(
   const socketDir = socketDirFor(deps.socketDir(ctx.service.name), config.functions);
   // each rule keeps up to 2×max calls in flight; the pool's queue holds them all, so it never refuses
   const limitOf = (fn: ManagedFunction) => 2 * fn.instance.max;
+  const busyPoll = new BusyPoller(config.busyPollMs, clock);
   const pools = new Map<string, FunctionPool>();
   for (const fn of config.functions) {
     const users = config.rules.filter((r) => r.function.name === fn.name).length;
@@ -133,7 +135,11 @@ export async function startFunctionManager(
           starter: ctx.instances,
           connect:
             deps.connect ??
-            socketConnector({ clock, ...(speaksMsgpack(ctx, fn.service) ? { codec: msgpackCodec } : {}) }),
+            socketConnector({
+              clock,
+              busyPoll,
+              ...(speaksMsgpack(ctx, fn.service) ? { codec: msgpackCodec } : {}),
+            }),
           clock,
           log,
         },
@@ -142,6 +148,7 @@ export async function startFunctionManager(
   }
   const rules: RuleRunner[] = [];
   const stop = async () => {
+    busyPoll.stop();
     for (const rule of rules) rule.close();
     await Promise.all([...pools.values()].map((p) => p.close()));
   };

@@ -4,6 +4,7 @@
 
 import { join } from "node:path";
 import type { Codec } from "../beehive/index.ts";
+import type { BusyPoller } from "../lib/busy-poll.ts";
 import { type Clock, systemClock, type TimerHandle } from "../lib/clock.ts";
 import { errorMessage, isOpenEdgeError, OpenEdgeError } from "../lib/errors.ts";
 import { type Logger, silentLogger } from "../log/index.ts";
@@ -416,7 +417,7 @@ export class FunctionPool {
 
 /** A RuntimeConnector over RuntimeClient (real sockets). */
 export function socketConnector(
-  options: { clock?: Clock; retryMs?: number; codec?: Codec } = {},
+  options: { clock?: Clock; retryMs?: number; codec?: Codec; busyPoll?: BusyPoller } = {},
 ): RuntimeConnector {
   return (socketPath, deadlineMs, gone) =>
     RuntimeClient.connect(socketPath, { deadlineMs, ...options, ...(gone === undefined ? {} : { gone }) });

@@ -4,6 +4,7 @@
 
 import type { Socket } from "bun";
 import { type Codec, FrameSocket, jsonCodec } from "../beehive/index.ts";
+import type { BusyPoller } from "../lib/busy-poll.ts";
 import { type Clock, systemClock, type TimerHandle } from "../lib/clock.ts";
 import { OpenEdgeError } from "../lib/errors.ts";
 import { buildCallMessage, type CallOutcome, type InvokeCall, parseAnswer } from "./protocol.ts";
@@ -32,6 +33,8 @@ export interface ConnectOptions {
   source?: string;
   /** Checked between attempts: a reason here ends the attempts at once (ERR_ENGINE). */
   gone?: () => string | undefined;
+  /** Extended at every call sent, so the answer finds this process polling (`busypoll`). */
+  busyPoll?: BusyPoller;
 }
 
 interface Pending {
@@ -59,6 +62,7 @@ export class RuntimeClient implements RuntimeLink {
     private readonly clock: Clock,
     codec: Codec,
     private readonly source: string,
+    private readonly busyPoll: BusyPoller | undefined,
   ) {
     this.frames = new FrameSocket(socket, {
       codec,
@@ -74,6 +78,7 @@ export class RuntimeClient implements RuntimeLink {
     clock: Clock,
     codec: Codec,
     source: string,
+    busyPoll: BusyPoller | undefined,
   ): Promise<RuntimeClient> {
     let client: RuntimeClient | null = null;
     let closedEarly = false;
@@ -90,7 +95,7 @@ export class RuntimeClient implements RuntimeLink {
         connectError: () => {},
       },
     });
-    client = new RuntimeClient(path, socket, clock, codec, source);
+    client = new RuntimeClient(path, socket, clock, codec, source, busyPoll);
     if (closedEarly) client.end("connection closed by the runtime");
     return client;
   }
@@ -109,6 +114,7 @@ export class RuntimeClient implements RuntimeLink {
           clock,
           options.codec ?? jsonCodec,
           options.source ?? "function-manager",
+          options.busyPoll,
         );
       } catch (error) {
         lastError = error instanceof Error ? error.message : String(error);
@@ -150,6 +156,7 @@ export class RuntimeClient implements RuntimeLink {
       }, timeoutMs);
       this.pending.set(msg.header.id, { resolve, reject, timer });
       this.frames.send(msg, msg.content);
+      this.busyPoll?.extend();
     });
   }
 

@@ -5,13 +5,12 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { type EnvMap, type MapReader, type Parsed, parseConfigText } from "../config/index.ts";
+import { readBusyPoll } from "../lib/busy-poll.ts";
 import { OpenEdgeError } from "../lib/errors.ts";
 
 /** Where the engine mounts a service's config volume, relative to the instance dir. */
 export const RUNTIME_CONFIG_PATH = "etc/openedge/service.yml";
 export const DEFAULT_FUNCTION_TIMEOUT_MS = 30_000;
-/** A polling window past this is a core kept busy, not a latency setting. */
-const MAX_BUSY_POLL_MS = 10;
 
 export interface FunctionSpec {
   name: string;
@@ -72,8 +71,7 @@ export function readRuntimeConfig(r: MapReader, cwd: string): RuntimeConfig {
     seen.add(f.name);
   });
   const python3 = r.object("runtime", (rt) => rt.string("python3"));
-  const busyPollMs = r.duration("busypoll", 0);
-  if (busyPollMs > MAX_BUSY_POLL_MS) r.issues.error(r.pathOf("busypoll"), "must be at most 10ms");
+  const busyPollMs = readBusyPoll(r);
   return python3 === undefined ? { functions, busyPollMs } : { functions, python3, busyPollMs };
 }
 

@@ -3,6 +3,7 @@
 
 import { dirname, isAbsolute, resolve } from "node:path";
 import { type EnvMap, type MapReader, parseConfigText, readConfigFile } from "../config/index.ts";
+import { readBusyPoll } from "../lib/busy-poll.ts";
 import { type Compat, readLimits } from "./config-limits.ts";
 import { type ListenerConfig, parseListenUrl } from "./config-listen.ts";
 import { type PrincipalConfig, readPrincipals } from "./config-principals.ts";
@@ -40,9 +41,6 @@ export interface HubConfig {
 }
 
 export const DEFAULT_STORAGE_DIR = "var/db/openedge/data";
-
-/** A polling window past this is a core kept busy, not a latency setting. */
-const MAX_BUSY_POLL_MS = 10;
 
 export interface HubConfigOptions {
   env: EnvMap;
@@ -132,8 +130,7 @@ export function readHubConfig(r: MapReader, baseDir: string): HubConfig {
   const metrics = r.object("metrics", (m) => ({
     report: m.object("report", (rep) => ({ intervalMs: rep.duration("interval", "10s") })),
   }));
-  const busyPollMs = r.duration("busypoll", 0);
-  if (busyPollMs > MAX_BUSY_POLL_MS) r.issues.error(r.pathOf("busypoll"), "must be at most 10ms");
+  const busyPollMs = readBusyPoll(r);
   if (r.has("logger")) r.warn("logger", "accepted and ignored: the hub logs to the master's log");
   if (r.has("status")) r.warn("status", "accepted and ignored: statistics go to inspect, /metrics and $SYS");
   const config: HubConfig = {

@@ -5,7 +5,18 @@
 // request/response round trip. The price is up to one window of CPU per burst; with no activity the
 // loop sleeps as before.
 
+import type { MapReader } from "../config/index.ts";
 import type { Clock } from "./clock.ts";
+
+/** A polling window past this is a core kept busy, not a latency setting. */
+const MAX_BUSY_POLL_MS = 10;
+
+/** A service.yml's `busypoll` (a duration, default 0: off), in ms. */
+export function readBusyPoll(r: MapReader): number {
+  const ms = r.duration("busypoll", 0);
+  if (ms > MAX_BUSY_POLL_MS) r.issues.error(r.pathOf("busypoll"), "must be at most 10ms");
+  return ms;
+}
 
 export class BusyPoller {
   private until = 0;

@@ -8,6 +8,9 @@ import { join } from "node:path";
 import { msgpackCodec } from "../../src/beehive/index.ts";
 import { RuntimeClient } from "../../src/function/runtime-client.ts";
 import { python3Command } from "../../src/function/runtime-python3.ts";
+import { BusyPoller } from "../../src/lib/busy-poll.ts";
+import { systemClock } from "../../src/lib/clock.ts";
+import { parseDuration } from "../../src/lib/units.ts";
 
 export interface AloneCell {
   rate: number;
@@ -32,6 +35,7 @@ async function startInstance(
   python: string,
   cpu?: number,
   busyPoll?: string,
+  poller?: BusyPoller,
 ): Promise<Started> {
   mkdirSync(join(dir, "etc/openedge"), { recursive: true });
   mkdirSync(join(dir, "code"), { recursive: true });
@@ -53,6 +57,7 @@ async function startInstance(
   const client = await RuntimeClient.connect(join(dir, "fn.sock"), {
     deadlineMs: 10_000,
     ...(rt === "js" ? { codec: msgpackCodec } : {}),
+    ...(poller === undefined ? {} : { busyPoll: poller }),
   });
   return { client, proc };
 }
@@ -71,16 +76,18 @@ export async function measureRuntimeAlone(options: {
   python: string;
   /** Pin this process's main thread and the instances to this CPU (taskset). */
   cpu?: number;
-  /** The instances' `busypoll`. */
+  /** The instances' `busypoll`, and the caller's (the function manager's) too. */
   busyPoll?: string;
 }): Promise<AloneCell> {
   const { rt, instances, window, ms, dir, bin, python, cpu, busyPoll } = options;
   const started: Started[] = [];
   let restoreAffinity: string | undefined;
+  const poller =
+    busyPoll === undefined ? undefined : new BusyPoller(parseDuration(busyPoll) ?? 0, systemClock);
   try {
     if (cpu !== undefined) restoreAffinity = pinSelf(String(cpu));
     for (let i = 0; i < instances; i++)
-      started.push(await startInstance(join(dir, `${rt}-${i}`), rt, bin, python, cpu, busyPoll));
+      started.push(await startInstance(join(dir, `${rt}-${i}`), rt, bin, python, cpu, busyPoll, poller));
     const payload = new TextEncoder().encode('{"s":1,"pad":"0123456789abcdef"}');
     let n = 0;
     const call = (link: RuntimeClient) =>
@@ -118,6 +125,7 @@ export async function measureRuntimeAlone(options: {
       latencies[Math.min(latencies.length - 1, Math.floor((latencies.length * p) / 100))] ?? 0;
     return { rate: (latencies.length / elapsed) * 1000, p50: at(50), p99: at(99) };
   } finally {
+    poller?.stop();
     if (restoreAffinity !== undefined) pinSelf(restoreAffinity);
     for (const s of started) {
       s.client.close();

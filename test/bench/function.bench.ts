@@ -70,7 +70,7 @@ const FUNCTIONS: Record<string, ["py" | "js", number, number, string]> = {
   jscold: ["js", 1, 0, "100ms"],
 };
 
-/** With `busyPoll`, the hub and both runtimes get that `busypoll`. */
+/** With `busyPoll`, the hub, the function manager and both runtimes get that `busypoll`. */
 function makeWorkDir(tmp: string, python: string, busyPoll?: string): string {
   const wd = join(tmp, busyPoll === undefined ? "wd" : "wd-busypoll");
   const polling = busyPoll === undefined ? {} : { busypoll: busyPoll };
@@ -102,6 +102,7 @@ function makeWorkDir(tmp: string, python: string, busyPoll?: string): string {
         const [rt, max, min, idletime] = FUNCTIONS[n] as [string, number, number, string];
         return { name: n, service: `fn-${rt}`, instance: { min, max, idletime } };
       }),
+      ...polling,
     }),
   );
   const codedir = (name: string) => `var/db/openedge/${name}`;

@@ -91,3 +91,10 @@ functions: [{name: a, service: fn-py, instance: {min: 3, max: 2}}]
   expect(message).toContain("rules[0].subscribe.qos");
   expect(message).toContain("rules[0].publish.topic");
 });
+
+test("busypoll: off by default, a duration up to 10ms", () => {
+  const text = `rules:${RULE("r1", "f")}\nfunctions:\n  - {name: f, service: fn-py}\n`;
+  expect(parse(text).value.busyPollMs).toBe(0);
+  expect(parse(`${text}busypoll: 150us\n`).value.busyPollMs).toBeCloseTo(0.15, 9);
+  expect(errors(`${text}busypoll: 1m\n`)).toContain("busypoll: must be at most 10ms");
+});

@@ -7,6 +7,7 @@ import type { CallOutcome, InvokeCall, RuntimeClient } from "../../src/function/
 import { invokeCall } from "../fixtures/function/invoke-call.ts";
 import { instanceDir, startRuntime } from "./function-runtime-procs.ts";
 import { cleanupAll } from "./harness.ts";
+import { until } from "./master-api.ts";
 import { stat } from "./procs.ts";
 
 afterAll(cleanupAll);
@@ -67,7 +68,17 @@ for (const rt of RUNTIMES) {
 
     test("listens on OPENEDGE_SERVICE_INSTANCE_ADDRESS and logs that it is ready", async () => {
       client = await proc.connect();
-      expect(proc.stderr()).toContain("function_runtime_ready");
+      // the line follows listen(): a connect may be answered before it is written
+      const log = await until(
+        "the ready line",
+        proc.stderr,
+        (text) => text.includes("function_runtime_ready"),
+        {
+          timeoutMs: 5_000,
+          intervalMs: 10,
+        },
+      );
+      expect(log).toContain("function_runtime_ready");
     });
 
     test("JSON payload → decoded event; context carries the message metadata", async () => {

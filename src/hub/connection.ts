@@ -69,7 +69,7 @@ export class Connection implements ConnectionSink, SessionLink, Flushable, Holda
     this.lastSeen = this.hub.clock.monotonic();
     // While the authenticator answers, later packets wait in arrival order.
     if (this.state === "connecting") {
-      this.keepUntilConnected(bytes.slice());
+      this.keepUntilConnected(bytes);
       return;
     }
     // Held or deferred: bytes read before the pause took effect wait, unparsed, for their turn.

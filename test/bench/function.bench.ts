@@ -214,9 +214,27 @@ function rssKiB(pid: number): number {
   }
 }
 
-function instanceRss(name: string): number {
+/**
+ * Pages only this process holds (USS: Private_Clean + Private_Dirty): what one more instance costs.
+ * RSS also counts pages shared with others — for a JavaScript instance, most of its RSS is the
+ * executable's code, shared with the master and every other instance through the page cache.
+ */
+function ussKiB(pid: number): number {
+  try {
+    const text = readFileSync(`/proc/${pid}/smaps_rollup`, "utf8");
+    const field = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(text)?.[1] ?? Number.NaN);
+    return field("Private_Clean") + field("Private_Dirty");
+  } catch {
+    return Number.NaN;
+  }
+}
+
+function instanceMemory(name: string): { rss: number; uss: number } {
   const pids = pidsWithEnv("OPENEDGE_SERVICE_INSTANCE_NAME", name);
-  return pids.reduce((sum, pid) => sum + rssKiB(pid), 0);
+  return {
+    rss: pids.reduce((sum, pid) => sum + rssKiB(pid), 0),
+    uss: pids.reduce((sum, pid) => sum + ussKiB(pid), 0),
+  };
 }
 
 async function spawnMs(argv: string[]): Promise<number> {
@@ -347,8 +365,8 @@ async function coldAndMemory(
   const pyNames = master.lines
     .filter((l) => l.msg === "function_instance_ready" && String(l.instance).startsWith("fn-py.py1."))
     .map((l) => String(l.instance));
-  const pyRss = instanceRss(pyNames[0] ?? "fn-py.py1.0");
-  const jsRss = instanceRss("fn-js.js1.0");
+  const py = instanceMemory(pyNames[0] ?? "fn-py.py1.0");
+  const js = instanceMemory("fn-js.js1.0");
   const pyCold = await coldStarts(master, pub, rx, "pycold");
   const jsCold = await coldStarts(master, pub, rx, "jscold");
 
@@ -391,11 +409,13 @@ async function coldAndMemory(
   );
   h2(
     "RSS per Python instance (MiB)",
-    (pyRss / 1024).toFixed(1),
+    (py.rss / 1024).toFixed(1),
     `${(idleRss / 1024).toFixed(1)} (idle python3)`,
-    (pyRss / idleRss).toFixed(2),
+    (py.rss / idleRss).toFixed(2),
   );
-  h2("RSS per JavaScript instance (MiB)", (jsRss / 1024).toFixed(1), "-", "-");
+  h2("  of which only its own (USS, MiB)", (py.uss / 1024).toFixed(1), "-", "-");
+  h2("RSS per JavaScript instance (MiB)", (js.rss / 1024).toFixed(1), "-", "-");
+  h2("  of which only its own (USS, MiB)", (js.uss / 1024).toFixed(1), "-", "-");
   console.log("");
 }
 

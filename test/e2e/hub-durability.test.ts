@@ -11,7 +11,7 @@ import mqtt from "mqtt";
 import type { Packet } from "mqtt-packet";
 import { cleanupAll, type RunningMaster } from "./harness.ts";
 import { RawClient } from "./hub-raw-client.ts";
-import { hubWorkDir, listenerPorts } from "./hub-workdir.ts";
+import { hubWorkDir, listenerPorts, TEST_PRINCIPAL_YML } from "./hub-workdir.ts";
 import { MasterApi, until } from "./master-api.ts";
 import { startReady, stopCleanly } from "./workdir.ts";
 
@@ -23,12 +23,7 @@ const SERVICE_YML = `name: localhub
 listen:
   - tcp://127.0.0.1:0
 principals:
-  - username: test
-    password: hahaha
-    permissions:
-      - {action: pub, permit: ["#"]}
-      - {action: sub, permit: ["#"]}
-`;
+${TEST_PRINCIPAL_YML}`;
 
 let workDir: string;
 let master: RunningMaster;

@@ -3,10 +3,10 @@
 // remote module, reports its figures, is restarted by the supervisor when killed, and is gone after stop.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { cleanupAll, type RunningMaster } from "./harness.ts";
-import { hubWorkDir, mosquitto, mosquittoSub } from "./hub-workdir.ts";
+import { hubWorkDir, mosquitto, mosquittoSub, TEST_PRINCIPAL_YML } from "./hub-workdir.ts";
 import { type InstanceView, MasterApi, running, until } from "./master-api.ts";
 import { alive, cmdline, stat } from "./procs.ts";
 import { instanceLog, markedPids, startReady, stopCleanly } from "./workdir.ts";
@@ -28,33 +28,16 @@ const TCP = () => ["-h", "127.0.0.1", "-p", String(port), ...AUTH];
 
 beforeAll(async () => {
   port = freePort();
-  workDir = hubWorkDir(`name: localhub
+  workDir = hubWorkDir(
+    `name: localhub
 listen:
   - tcp://127.0.0.1:${port}
 principals:
-  - username: test
-    password: hahaha
-    permissions:
-      - {action: pub, permit: ["#"]}
-      - {action: sub, permit: ["#"]}
-metrics:
+${TEST_PRINCIPAL_YML}metrics:
   report: {interval: 1s}
-`);
-  writeFileSync(
-    join(workDir, "var/db/openedge/application.yml"),
-    `version: v1
-services:
-  - name: localhub
-    image: hub.baidubce.com/openedge/openedge-hub:0.1.5
-    isolation: process
-    restart: {policy: always, backoff: {min: 100ms, max: 1s}}
-    mounts:
-      - {name: localhub-conf, path: etc/openedge, readonly: true}
-      - {name: localhub-data, path: var/db/openedge/data}
-volumes:
-  - {name: localhub-conf, path: var/db/openedge/localhub-conf}
-  - {name: localhub-data, path: var/db/openedge/localhub-data}
 `,
+    undefined,
+    "    isolation: process\n    restart: {policy: always, backoff: {min: 100ms, max: 1s}}\n",
   );
   master = await startReady(workDir);
   api = new MasterApi(workDir);

@@ -7,9 +7,19 @@ import { join } from "node:path";
 import type { RunningMaster } from "./harness.ts";
 import { tempDir } from "./harness.ts";
 
+/** The `principals:` entry the hub e2e tests log in with (test / hahaha, every topic). */
+export const TEST_PRINCIPAL_YML = `  - username: test
+    password: hahaha
+    permissions:
+      - {action: pub, permit: ["#"]}
+      - {action: sub, permit: ["#"]}
+`;
+
+/** `serviceFields`: more lines of the hub's application.yml entry (`isolation`, `restart`), indented. */
 export function hubWorkDir(
   serviceYml: string,
   image = "hub.baidubce.com/openedge/openedge-hub:0.1.5",
+  serviceFields = "",
 ): string {
   const wd = tempDir("oe-e2e-hub-");
   mkdirSync(join(wd, "etc/openedge"), { recursive: true });
@@ -23,7 +33,7 @@ export function hubWorkDir(
 services:
   - name: localhub
     image: ${image}
-    mounts:
+${serviceFields}    mounts:
       - {name: localhub-conf, path: etc/openedge, readonly: true}
       - {name: localhub-data, path: var/db/openedge/data}
 volumes:

@@ -8,7 +8,14 @@ import { join } from "node:path";
 import mqtt from "mqtt";
 import { makeTestPki, type TestPki } from "../fixtures/hub/certs.ts";
 import { cleanupAll, type RunningMaster } from "./harness.ts";
-import { hubConfDir, hubWorkDir, listenerPorts, mosquitto, mosquittoSub } from "./hub-workdir.ts";
+import {
+  hubConfDir,
+  hubWorkDir,
+  listenerPorts,
+  mosquitto,
+  mosquittoSub,
+  TEST_PRINCIPAL_YML,
+} from "./hub-workdir.ts";
 import { MasterApi } from "./master-api.ts";
 import { startReady, stopCleanly } from "./workdir.ts";
 
@@ -27,12 +34,7 @@ certificate:
   cert: tls/server.pem
   key: tls/server.key
 principals:
-  - username: test
-    password: hahaha
-    permissions:
-      - {action: pub, permit: ["#"]}
-      - {action: sub, permit: ["#"]}
-  - username: hashed
+${TEST_PRINCIPAL_YML}  - username: hashed
     password: "${hash}"
     permissions:
       - {action: pub, permit: ["h/#"]}

@@ -176,6 +176,7 @@ export class RuntimeClient implements RuntimeLink {
     if (waiter === undefined) return; // an answer after its call timed out
     this.pending.delete(answer.parentId);
     waiter.timer.cancel();
+    this.busyPoll?.extend();
     waiter.resolve(answer.outcome);
   }
 

@@ -320,6 +320,69 @@ class Connection:
         return out
 
 
+class _BusyPoll:
+    """busypoll: after an answer, look for the next call without sleeping for a window that adapts as
+    src/lib/busy-poll.ts describes (grows while calls keep coming within the longest window, shrinks
+    while they do not), and never while every CPU has something else to run."""
+
+    LOAD_CHECK_NS = 50_000
+
+    def __init__(self, max_ms):
+        self.max_ns = int(max_ms * 1e6)
+        self.window = 0
+        self.until = 0
+        self.quiet_since = 0
+        self.clock = time.monotonic_ns
+        self.cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        try:
+            self.loadavg = os.open("/proc/loadavg", os.O_RDONLY)
+        except OSError:
+            self.loadavg = None
+
+    def cpu_spare(self):
+        if self.loadavg is None:
+            return True
+        try:
+            fields = os.pread(self.loadavg, 64, 0).split(b" ", 4)
+            return int(fields[3].split(b"/", 1)[0]) <= self.cpus
+        except (OSError, ValueError, IndexError):
+            return True
+
+    def extend(self):
+        now = self.clock()
+        if now < self.until:
+            self.until = now + self.window
+            return
+        if self.quiet_since:
+            start = self.max_ns // 4
+            if now - self.quiet_since <= self.max_ns:
+                self.window = min(self.max_ns, max(self.window * 2, start))
+            else:
+                self.window = 0 if self.window // 2 < start else self.window // 2
+        self.quiet_since = now
+        self.until = now + self.window if self.window and self.cpu_spare() else 0
+
+    def poll(self, poller):
+        """Polls until a call is ready or the window ends; returns what poll(0) found, or None."""
+        clock = self.clock
+        check = clock() + self.LOAD_CHECK_NS
+        while True:
+            now = clock()
+            if now >= self.until:
+                break
+            if now >= check:
+                if not self.cpu_spare():
+                    break
+                check = now + self.LOAD_CHECK_NS
+            ready = poller.poll(0)
+            if ready:
+                return ready
+        if self.until:
+            self.until = 0
+            self.quiet_since = clock()
+        return None
+
+
 def serve(listener, functions, busy_poll_ms=0):
     # poll, registered once (select() rebuilds its sets every call), and one receive buffer reused:
     # recv(256 KiB) would allocate (and, past malloc's mmap threshold, map and unmap) that much per call
@@ -328,16 +391,9 @@ def serve(listener, functions, busy_poll_ms=0):
     conns = {}
     chunk = bytearray(262144)
     view = memoryview(chunk)
-    # busypoll: after an answer, look for the next call without sleeping until this clock reading
-    poll_ns = int(busy_poll_ms * 1e6)
-    clock = time.monotonic_ns
-    poll_until = 0
+    busy = _BusyPoll(busy_poll_ms) if busy_poll_ms > 0 else None
     while True:
-        ready = None
-        while poll_ns and clock() < poll_until:
-            ready = poller.poll(0)
-            if ready:
-                break
+        ready = busy.poll(poller) if busy else None
         if not ready:
             ready = poller.poll()
         for fd, _ in ready:
@@ -365,8 +421,8 @@ def serve(listener, functions, busy_poll_ms=0):
             try:
                 for msg in conn.frames():
                     sock.sendall(encode_frame(handle(functions, msg)))
-                if poll_ns:
-                    poll_until = clock() + poll_ns
+                if busy:
+                    busy.extend()
             except (ValueError, OSError) as err:
                 log("warn", "function_frame_rejected", error=str(err))
                 poller.unregister(fd)

@@ -1,42 +1,93 @@
 // Keeps Bun's event loop polling instead of sleeping for a short window after activity: while an
-// immediate is pending the loop checks its sockets without blocking, so a reply that comes back within
+// immediate is pending the loop checks its sockets without blocking, so traffic that comes back within
 // the window finds the process awake. Where waking an idle CPU is slow (VMs without guest
 // halt-polling: 50–150 µs and a millisecond tail per wake-up) that wake-up is the largest part of a
-// request/response round trip. The price is up to one window of CPU per burst; with no activity the
-// loop sleeps as before.
+// request/response round trip.
+//
+// The window adapts the way Linux's haltpoll cpuidle governor adapts its own: it grows while the loop
+// keeps being woken within the longest window (polling would have caught that traffic) and shrinks
+// while it sleeps longer, so sparse traffic costs no polling and an idle process sleeps. Polling also
+// stops while every CPU has something else to run: it must only use a CPU that would otherwise idle.
 
+import { openSync, readSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import type { MapReader } from "../config/index.ts";
 import type { Clock } from "./clock.ts";
 
+const cpus = availableParallelism();
 /** A polling window past this is a core kept busy, not a latency setting. */
 const MAX_BUSY_POLL_MS = 10;
+/** How often (ms of polling) to look again whether other work waits for a CPU. */
+const LOAD_CHECK_MS = 0.05;
 
-/** A service.yml's `busypoll` (a duration, default 0: off), in ms. */
+/**
+ * The longest window unless configured: Linux's own default for guest halt-polling (200 µs). With one
+ * CPU, whatever would wake the process needs that CPU, so polling could only delay it.
+ */
+export const DEFAULT_BUSY_POLL_MS = cpus > 1 ? 0.2 : 0;
+
+/** A service.yml's `busypoll` (a duration, the longest window; 0: off), in ms. */
 export function readBusyPoll(r: MapReader): number {
-  const ms = r.duration("busypoll", 0);
+  const ms = r.duration("busypoll", `${DEFAULT_BUSY_POLL_MS}ms`);
   if (ms > MAX_BUSY_POLL_MS) r.issues.error(r.pathOf("busypoll"), "must be at most 10ms");
   return ms;
 }
 
+/** The polling window after each burst, adapted to how long the loop then sleeps. */
+export class PollWindow {
+  /** The current window in ms (0: sleep at once). */
+  current = 0;
+
+  constructor(readonly maxMs: number) {}
+
+  /** The loop slept `ms` before traffic woke it. */
+  woke(ms: number): void {
+    const start = this.maxMs / 4;
+    if (ms <= this.maxMs) this.current = Math.min(this.maxMs, Math.max(this.current * 2, start));
+    else this.current = this.current / 2 < start ? 0 : this.current / 2;
+  }
+}
+
+/** Whether a CPU would sit idle while this process polls: no more runnable tasks than CPUs. */
+export type CpuSpare = () => boolean;
+
 export class BusyPoller {
+  private readonly window: PollWindow;
   private until = 0;
+  private nextLoadCheck = 0;
   private polling = false;
   private stopped = false;
+  /** When the loop last had nothing more to do (0: not yet). */
+  private quietSince = 0;
 
   /** `onTurn` counts the loop turns spent polling (for statistics). */
   constructor(
-    private readonly windowMs: number,
+    maxMs: number,
     private readonly clock: Clock,
     private readonly onTurn: () => void = () => {},
-  ) {}
+    private readonly cpuSpare: CpuSpare = runnableBelowCpus,
+  ) {
+    this.window = new PollWindow(maxMs);
+  }
 
-  /** Activity now: poll until `windowMs` from here. */
+  /** The current window, ms. */
+  get windowMs(): number {
+    return this.window.current;
+  }
+
+  /** Activity now: poll for the window from here. */
   extend(): void {
-    if (this.windowMs <= 0 || this.stopped) return;
-    this.until = this.clock.monotonic() + this.windowMs;
-    if (this.polling) return;
-    this.polling = true;
-    setImmediate(this.turn);
+    if (this.window.maxMs <= 0 || this.stopped) return;
+    const now = this.clock.monotonic();
+    if (!this.polling) {
+      if (this.quietSince > 0) this.window.woke(now - this.quietSince);
+      this.quietSince = now;
+      if (this.window.current <= 0 || !this.cpuSpare()) return;
+      this.polling = true;
+      this.nextLoadCheck = now + LOAD_CHECK_MS;
+      setImmediate(this.turn);
+    }
+    this.until = now + this.window.current;
   }
 
   stop(): void {
@@ -44,11 +95,44 @@ export class BusyPoller {
   }
 
   private readonly turn = (): void => {
-    if (this.stopped || this.clock.monotonic() >= this.until) {
+    const now = this.clock.monotonic();
+    if (this.stopped || now >= this.until || (now >= this.nextLoadCheck && !this.cpuSpare())) {
       this.polling = false;
+      this.quietSince = now;
       return;
     }
+    if (now >= this.nextLoadCheck) this.nextLoadCheck = now + LOAD_CHECK_MS;
     this.onTurn();
     setImmediate(this.turn);
   };
+}
+
+let loadavg: number | undefined;
+const loadBuf = Buffer.alloc(64);
+
+/**
+ * Whether the runnable tasks now (this one included) are no more than the CPUs: /proc/loadavg read
+ * with one pread of an open file, ~2 µs. Where it cannot be read, polling is allowed.
+ */
+export function runnableBelowCpus(): boolean {
+  try {
+    loadavg ??= openSync("/proc/loadavg", "r");
+    const n = readSync(loadavg, loadBuf, 0, loadBuf.length, 0);
+    return runnableTasks(loadBuf.subarray(0, n)) <= cpus;
+  } catch {
+    return true;
+  }
+}
+
+/** The fourth field of /proc/loadavg ("0.54 0.84 1.00 3/78 13319": 3), read without a string. */
+export function runnableTasks(loadavgText: Uint8Array): number {
+  let spaces = 0;
+  let running = 0;
+  for (const c of loadavgText) {
+    if (spaces === 3) {
+      if (c < 0x30 || c > 0x39) break; // the '/' after it
+      running = running * 10 + (c - 0x30);
+    } else if (c === 0x20) spaces++;
+  }
+  return running;
 }

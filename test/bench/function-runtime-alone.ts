@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { msgpackCodec } from "../../src/beehive/index.ts";
 import { RuntimeClient } from "../../src/function/runtime-client.ts";
 import { python3Command } from "../../src/function/runtime-python3.ts";
-import { BusyPoller } from "../../src/lib/busy-poll.ts";
+import { BusyPoller, DEFAULT_BUSY_POLL_MS } from "../../src/lib/busy-poll.ts";
 import { systemClock } from "../../src/lib/clock.ts";
 import { parseDuration } from "../../src/lib/units.ts";
 
@@ -33,9 +33,9 @@ async function startInstance(
   rt: "py" | "js",
   bin: string,
   python: string,
+  poller: BusyPoller,
   cpu?: number,
   busyPoll?: string,
-  poller?: BusyPoller,
 ): Promise<Started> {
   mkdirSync(join(dir, "etc/openedge"), { recursive: true });
   mkdirSync(join(dir, "code"), { recursive: true });
@@ -43,7 +43,7 @@ async function startInstance(
   writeFileSync(join(dir, "code", file), code);
   writeFileSync(
     join(dir, "etc/openedge/service.yml"),
-    `functions:\n  - name: echo\n    handler: handlers.echo\n    codedir: code\n${busyPoll ? `busypoll: ${busyPoll}\n` : ""}`,
+    `functions:\n  - name: echo\n    handler: handlers.echo\n    codedir: code\n${busyPoll === undefined ? "" : `busypoll: ${busyPoll}\n`}`,
   );
   const env = {
     ...process.env,
@@ -57,7 +57,7 @@ async function startInstance(
   const client = await RuntimeClient.connect(join(dir, "fn.sock"), {
     deadlineMs: 10_000,
     ...(rt === "js" ? { codec: msgpackCodec } : {}),
-    ...(poller === undefined ? {} : { busyPoll: poller }),
+    busyPoll: poller,
   });
   return { client, proc };
 }
@@ -76,18 +76,20 @@ export async function measureRuntimeAlone(options: {
   python: string;
   /** Pin this process's main thread and the instances to this CPU (taskset). */
   cpu?: number;
-  /** The instances' `busypoll`, and the caller's (the function manager's) too. */
+  /** The instances' `busypoll`, and the caller's (the function manager's) too; else their defaults. */
   busyPoll?: string;
 }): Promise<AloneCell> {
   const { rt, instances, window, ms, dir, bin, python, cpu, busyPoll } = options;
   const started: Started[] = [];
   let restoreAffinity: string | undefined;
-  const poller =
-    busyPoll === undefined ? undefined : new BusyPoller(parseDuration(busyPoll) ?? 0, systemClock);
+  const poller = new BusyPoller(
+    busyPoll === undefined ? DEFAULT_BUSY_POLL_MS : (parseDuration(busyPoll) ?? 0),
+    systemClock,
+  );
   try {
     if (cpu !== undefined) restoreAffinity = pinSelf(String(cpu));
     for (let i = 0; i < instances; i++)
-      started.push(await startInstance(join(dir, `${rt}-${i}`), rt, bin, python, cpu, busyPoll, poller));
+      started.push(await startInstance(join(dir, `${rt}-${i}`), rt, bin, python, poller, cpu, busyPoll));
     const payload = new TextEncoder().encode('{"s":1,"pad":"0123456789abcdef"}');
     let n = 0;
     const call = (link: RuntimeClient) =>
@@ -125,7 +127,7 @@ export async function measureRuntimeAlone(options: {
       latencies[Math.min(latencies.length - 1, Math.floor((latencies.length * p) / 100))] ?? 0;
     return { rate: (latencies.length / elapsed) * 1000, p50: at(50), p99: at(99) };
   } finally {
-    poller?.stop();
+    poller.stop();
     if (restoreAffinity !== undefined) pinSelf(restoreAffinity);
     for (const s of started) {
       s.client.close();

@@ -8,8 +8,9 @@
 // MQTT client: the `mqtt` npm package (one publishing and one subscribing connection); the hub-route
 // rows show what the client, the hub and the machine allow, so they bound every function row. Then
 // the runtime call alone (the manager's client → an instance's socket, no hub), which is what the
-// OpenEdge 0.1.5 anchor measured, and the whole path again on a master whose hub and runtimes have
-// `busypoll` set (FUNCTION_BENCH_BUSYPOLL, 200us).
+// OpenEdge 0.1.5 anchor measured, and the whole path again on a master whose hub, manager and runtimes
+// have `busypoll` set to FUNCTION_BENCH_BUSYPOLL (0 by default: the defaults poll adaptively after
+// traffic, this shows what that buys and costs).
 // Run: bun test/bench/function.bench.ts [path] [pathpoll] [alone] [cold]   (all by default; no assertions)
 // python3: $BENCH_PYTHON3, else Debian's /usr/bin/python3 (what a gateway runs), else the one on PATH.
 
@@ -33,8 +34,8 @@ const WARMUP = 200;
 const CELL_MS = 3000;
 const IN_FLIGHT = 8;
 const MAX_INSTANCES = 4;
-/** The instances' `busypoll` in the busy-polling row of the runtime-alone part. */
-const BUSY_POLL = process.env.FUNCTION_BENCH_BUSYPOLL ?? "200us";
+/** The `busypoll` of the rows that compare with the default (the caller's and the instances'). */
+const BUSY_POLL = process.env.FUNCTION_BENCH_BUSYPOLL ?? "0";
 const COLD_RUNS = 5;
 const MARKER = "OPENEDGE_BENCH_FUNCTION";
 
@@ -319,15 +320,17 @@ async function wholePath(pub: MqttClient, rx: Receiver, title: string): Promise<
 /** The runtime call alone, as the anchor measured it: one at a time, and IN_FLIGHT over MAX_INSTANCES. */
 async function runtimeAlone(tmp: string, bin: string, python: string): Promise<void> {
   h2("runtime call alone (no hub)", "calls/s", "p50 / p99 µs", "× anchor");
-  // one at a time, each call crosses CPUs twice: on this VM a wake-up of an idle vCPU costs ~100 µs,
-  // so the same cell is also measured with caller and instance on one CPU (resources.cpu.setcpus),
-  // and with the instance's `busypoll` set (it polls for the next call instead of sleeping)
+  // one at a time, each call crosses CPUs twice, and on this VM a wake-up of an idle vCPU costs ~100
+  // µs: the defaults poll for the next call or answer instead (busypoll). The same cells are measured
+  // with BUSY_POLL, and one at a time with caller and instance on one CPU (resources.cpu.setcpus)
+  // not polling, where a wake-up is only a context switch.
   type Cell = [instances: number, window: number, cpu: number | undefined, busyPoll?: string];
   const cells: Cell[] = [
     [1, 1, undefined],
-    ...(canPin ? [[1, 1, 0] as Cell] : []),
     [1, 1, undefined, BUSY_POLL],
+    ...(canPin ? [[1, 1, 0, "0"] as Cell] : []),
     [MAX_INSTANCES, IN_FLIGHT, undefined],
+    [MAX_INSTANCES, IN_FLIGHT, undefined, BUSY_POLL],
   ];
   for (const rt of ["py", "js"] as const) {
     for (const [instances, window, cpu, busyPoll] of cells) {
@@ -336,7 +339,7 @@ async function runtimeAlone(tmp: string, bin: string, python: string): Promise<v
         instances,
         window,
         ms: CELL_MS,
-        dir: join(tmp, `alone-${rt}-${window}-${cpu ?? "any"}-${busyPoll ?? "sleep"}`),
+        dir: join(tmp, `alone-${rt}-${window}-${cpu ?? "any"}-${busyPoll ?? "default"}`),
         bin,
         python,
         ...(cpu === undefined ? {} : { cpu }),

@@ -181,7 +181,7 @@ for (const rt of RUNTIMES) {
     });
   });
 
-  test(`openedge-function-${rt.runtime}: busypoll keeps polling between close calls, then the idle runtime sleeps`, async () => {
+  test(`openedge-function-${rt.runtime}: busypoll keeps polling between close calls, not between sparse ones, and the idle runtime sleeps`, async () => {
     const p = startRuntime(
       rt.runtime,
       instanceDir(
@@ -203,8 +203,18 @@ for (const rt of RUNTIMES) {
     const t1 = ticks();
     await Bun.sleep(400);
     const idle = ticks() - t1;
+    // a call every ~30 ms: each comes long after a window would have closed, so the window shrinks to
+    // nothing and the runtime sleeps between calls (a fixed 10 ms window would burn a third of a core)
+    const t2 = ticks();
+    const sparseEnd = performance.now() + 600;
+    while (performance.now() < sparseEnd) {
+      expect((await c.call(call("echo", "1"), 5_000)).ok).toBe(true);
+      await Bun.sleep(30);
+    }
+    const sparse = ticks() - t2;
     expect(busy).toBeGreaterThanOrEqual(10); // at least 100 ms of CPU in those 400 ms
     expect(idle).toBeLessThanOrEqual(2);
+    expect(sparse).toBeLessThanOrEqual(6); // the first calls may still poll while the window shrinks
     c.close();
     p.proc.kill("SIGTERM");
     expect(await p.exited).toBe(0);

@@ -4,6 +4,7 @@
 import { expect, test } from "bun:test";
 import { ConfigError } from "../../../src/config/index.ts";
 import { parseManagerConfig } from "../../../src/function/index.ts";
+import { DEFAULT_BUSY_POLL_MS } from "../../../src/lib/busy-poll.ts";
 
 const parse = (text: string, services = ["fn-py"]) =>
   parseManagerConfig(text, { env: {}, file: "service.yml", services });
@@ -92,9 +93,9 @@ functions: [{name: a, service: fn-py, instance: {min: 3, max: 2}}]
   expect(message).toContain("rules[0].publish.topic");
 });
 
-test("busypoll: off by default, a duration up to 10ms", () => {
+test("busypoll: 200us by default where there is more than one CPU, a duration up to 10ms", () => {
   const text = `rules:${RULE("r1", "f")}\nfunctions:\n  - {name: f, service: fn-py}\n`;
-  expect(parse(text).value.busyPollMs).toBe(0);
+  expect(parse(text).value.busyPollMs).toBe(DEFAULT_BUSY_POLL_MS);
   expect(parse(`${text}busypoll: 150us\n`).value.busyPollMs).toBeCloseTo(0.15, 9);
   expect(errors(`${text}busypoll: 1m\n`)).toContain("busypoll: must be at most 10ms");
 });

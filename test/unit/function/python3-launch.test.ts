@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { directPython3Launch } from "../../../src/function/runtime-python3.ts";
+import { DEFAULT_BUSY_POLL_MS } from "../../../src/lib/busy-poll.ts";
 
 const root = mkdtempSync(join(tmpdir(), "oe-py-launch-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -35,7 +36,7 @@ describe("starting a Python instance without the runner", () => {
       functions: [
         { name: "f", module: "h", exportName: "echo", codedir: join(dir, "code"), timeoutMs: 30_000 },
       ],
-      busyPollMs: 0,
+      busyPollMs: DEFAULT_BUSY_POLL_MS,
     });
   });
 

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { ConfigError } from "../../../src/config/index.ts";
 import { parseRuntimeConfig } from "../../../src/function/index.ts";
+import { DEFAULT_BUSY_POLL_MS } from "../../../src/lib/busy-poll.ts";
 
 const opts = { env: {}, file: "service.yml", cwd: "/inst" };
 
@@ -22,7 +23,7 @@ describe("runtime service.yml", () => {
         },
       ],
       python3: "/usr/bin/python3",
-      busyPollMs: 0,
+      busyPollMs: DEFAULT_BUSY_POLL_MS,
     });
   });
 

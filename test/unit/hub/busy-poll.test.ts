@@ -1,5 +1,6 @@
-// busypoll: after traffic the hub keeps its event loop polling for a bounded window, then sleeps; an
-// idle hub spends nothing, and the default is not to poll at all.
+// busypoll: while traffic keeps coming the hub keeps its event loop polling for a bounded window after
+// it, then sleeps; an idle hub spends nothing, and a hub not given a window never polls (the 200us
+// default is the config's: see config.test.ts).
 
 import { afterEach, expect, test } from "bun:test";
 import { Hub } from "../../../src/hub/hub.ts";
@@ -20,8 +21,10 @@ async function trafficThenIdle(busyPollMs?: number): Promise<[number, number, nu
   const afterTraffic = hub.stats().busyPollTurns;
   await Bun.sleep(40);
   const idle = hub.stats().busyPollTurns;
-  c.publish("t", "y");
-  await c.take();
+  for (const m of ["y", "z", "w"]) {
+    c.publish("t", m);
+    await c.take();
+  }
   await Bun.sleep(40);
   return [afterTraffic, idle, hub.stats().busyPollTurns];
 }
@@ -33,6 +36,6 @@ test("after traffic the loop polls for the window, then the idle hub stops polli
   expect(again).toBeGreaterThan(idle);
 });
 
-test("off by default", async () => {
+test("no window given, no polling", async () => {
   expect(await trafficThenIdle()).toEqual([0, 0, 0]);
 });

@@ -4,6 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { ConfigError } from "../../../src/config/index.ts";
 import { type HubConfig, parseHubConfig } from "../../../src/hub/config.ts";
 import { DEFAULT_HUB_LIMITS } from "../../../src/hub/contracts.ts";
+import { DEFAULT_BUSY_POLL_MS } from "../../../src/lib/busy-poll.ts";
 
 const FILE = "/srv/edge/var/db/openedge/localhub-conf/service.yml";
 
@@ -41,8 +42,9 @@ describe("hub config", () => {
     expect(config.limits).toEqual(DEFAULT_HUB_LIMITS);
   });
 
-  test("busypoll: off by default, a duration up to 10ms", () => {
-    expect(hub("listen: [tcp://h:1]").config.busyPollMs).toBe(0);
+  test("busypoll: 200us by default where there is more than one CPU, a duration up to 10ms", () => {
+    expect(hub("listen: [tcp://h:1]").config.busyPollMs).toBe(DEFAULT_BUSY_POLL_MS);
+    expect(hub("listen: [tcp://h:1]\nbusypoll: 0").config.busyPollMs).toBe(0);
     expect(hub("listen: [tcp://h:1]\nbusypoll: 300us").config.busyPollMs).toBeCloseTo(0.3, 9);
     expect(errors("listen: [tcp://h:1]\nbusypoll: 1s")).toEqual(["busypoll: must be at most 10ms"]);
   });

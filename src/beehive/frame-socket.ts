@@ -90,6 +90,11 @@ export class FrameSocket<T = unknown> {
     queueMicrotask(this.microFlush);
   }
 
+  /** Writes what is queued now. */
+  flushNow(): void {
+    this.flush();
+  }
+
   /** A flush at the end of this turn, for frames nobody waits on (acks). */
   scheduleLazy(): void {
     if (this.closed || this.microScheduled || this.turnScheduled) return;

@@ -96,10 +96,13 @@ export class RuntimeServer {
     }
     this.core.handle(value, (answer) => {
       if (frames.isClosed) return;
-      // answers go back in the codec the call came in
+      // answers go back in the codec the call came in, each at once rather than batched with the
+      // turn's others: the caller works on one while this runtime computes the next (8 calls in flight
+      // to one instance: 10-11k → 16-18k calls/s here)
       frames.codec = codec;
       try {
         frames.send(answer, answer.content);
+        frames.flushNow();
       } catch (error) {
         this.log.error("function_answer_unencodable", { error: errorMessage(error) });
       }

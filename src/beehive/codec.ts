@@ -1,7 +1,7 @@
 // Frame body codecs: JSON (binary-safe: a Uint8Array travels as {"$bin": base64}) and MessagePack
-// (msgpackr, plain maps so both ends need no shared structures). Decoded binary is a Buffer.
+// (plain maps so both ends need no shared structures; see msgpack.ts). Decoded binary is a Buffer.
 
-import { Packr } from "msgpackr";
+import { decodeMsgpack, encodeMsgpack } from "./msgpack.ts";
 
 export const CODEC_JSON = 0;
 export const CODEC_MSGPACK = 1;
@@ -90,18 +90,11 @@ export const jsonCodec: Codec = {
   text: { stringify: jsonStringify, parse: jsonParse },
 };
 
-// copyBuffers: decoded bytes must not alias the socket's read buffer, which is reused
-const packr = new Packr({ useRecords: false, copyBuffers: true });
-
 export const msgpackCodec: Codec = {
   id: CODEC_MSGPACK,
   name: "msgpack",
-  encode(value: unknown): Uint8Array {
-    return packr.pack(value);
-  },
-  decode(body: Uint8Array): unknown {
-    return packr.unpack(body);
-  },
+  encode: (value: unknown) => encodeMsgpack(value),
+  decode: decodeMsgpack,
 };
 
 export function codecById(id: number): Codec | undefined {

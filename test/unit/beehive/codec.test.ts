@@ -67,3 +67,36 @@ test("codec lookup by id and name", () => {
   expect(codecByName("json")).toBe(jsonCodec);
   expect(codecByName("xml")).toBeUndefined();
 });
+
+test("json codec tags bytes wherever JSON.stringify reaches them, keeping JSON's own rules", () => {
+  class Reading {
+    raw = new Uint8Array([1, 2]);
+    unit = "V";
+  }
+  let deep: unknown = new Uint8Array([9]);
+  for (let i = 0; i < 80; i++) deep = { d: deep };
+  const own = JSON.parse('{"__proto__": {"x": 1}}') as Record<string, unknown>;
+  (own.__proto__ as Record<string, unknown>).b = new Uint8Array([7]);
+  const value = { r: new Reading(), at: new Date(0), deep, own, skip: undefined };
+  const wire = JSON.parse(Buffer.from(jsonCodec.encode(value)).toString()) as Record<string, unknown>;
+  expect(wire.r).toEqual({ raw: { $bin: "AQI=" }, unit: "V" });
+  expect(wire.at).toBe("1970-01-01T00:00:00.000Z");
+  expect("skip" in wire).toBe(false);
+  let inner = wire.deep as Record<string, unknown>;
+  for (let i = 0; i < 80; i++) inner = inner.d as Record<string, unknown>;
+  expect(inner).toEqual({ $bin: "CQ==" });
+  expect(Object.getOwnPropertyNames(wire.own)).toEqual(["__proto__"]);
+  const back = jsonCodec.decode(jsonCodec.encode(value)) as { r: { raw: Uint8Array }; own: object };
+  expect([...back.r.raw]).toEqual([1, 2]);
+  expect(Object.getPrototypeOf(back.own)).toBe(Object.prototype);
+});
+
+test("json codec decodes only a lone $bin string key as bytes", () => {
+  const text =
+    '{"a": {"$bin": "aGk="}, "b": {"$bin": "aGk=", "n": 1}, "c": {"$bin": 5}, "d": [{"$bin": ""}]}';
+  const back = jsonCodec.decode(Buffer.from(text)) as Record<string, unknown>;
+  expect(Buffer.from(back.a as Uint8Array).toString()).toBe("hi");
+  expect(back.b).toEqual({ $bin: "aGk=", n: 1 });
+  expect(back.c).toEqual({ $bin: 5 });
+  expect((back.d as Uint8Array[])[0]).toBeInstanceOf(Uint8Array);
+});

@@ -325,8 +325,6 @@ class _BusyPoll:
     src/lib/busy-poll.ts describes (grows while calls keep coming within the longest window, shrinks
     while they do not), and never while every CPU has something else to run."""
 
-    LOAD_CHECK_NS = 50_000
-
     def __init__(self, max_ms):
         self.max_ns = int(max_ms * 1e6)
         self.window = 0
@@ -365,15 +363,8 @@ class _BusyPoll:
     def poll(self, poller):
         """Polls until a call is ready or the window ends; returns what poll(0) found, or None."""
         clock = self.clock
-        check = clock() + self.LOAD_CHECK_NS
-        while True:
-            now = clock()
-            if now >= self.until:
-                break
-            if now >= check:
-                if not self.cpu_spare():
-                    break
-                check = now + self.LOAD_CHECK_NS
+        # other work waiting for a CPU is looked for every round: polling must give way at once
+        while clock() < self.until and self.cpu_spare():
             ready = poller.poll(0)
             if ready:
                 return ready

@@ -317,7 +317,7 @@ async function wholePath(pub: MqttClient, rx: Receiver, title: string): Promise<
   return cells;
 }
 
-/** The runtime call alone, as the anchor measured it: one at a time, and IN_FLIGHT over MAX_INSTANCES. */
+/** The runtime call alone, as the anchor measured it: one at a time, and IN_FLIGHT over 1 and MAX_INSTANCES. */
 async function runtimeAlone(tmp: string, bin: string, python: string): Promise<void> {
   h2("runtime call alone (no hub)", "calls/s", "p50 / p99 µs", "× anchor");
   // one at a time, each call crosses CPUs twice, and on this VM a wake-up of an idle vCPU costs ~100
@@ -329,6 +329,7 @@ async function runtimeAlone(tmp: string, bin: string, python: string): Promise<v
     [1, 1, undefined],
     [1, 1, undefined, BUSY_POLL],
     ...(canPin ? [[1, 1, 0, "0"] as Cell] : []),
+    [1, IN_FLIGHT, undefined],
     [MAX_INSTANCES, IN_FLIGHT, undefined],
     [MAX_INSTANCES, IN_FLIGHT, undefined, BUSY_POLL],
   ];

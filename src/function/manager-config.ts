@@ -36,7 +36,7 @@ export interface ManagerConfig {
   hub: HubAddress;
   rules: RuleConfig[];
   functions: ManagedFunction[];
-  /** `busypoll`: after sending a call, poll for its answer this long (ms) before sleeping (0: off). */
+  /** `busypoll`: after a call or an answer, poll up to this long (ms; see BusyPoller; 0: off). */
   busyPollMs: number;
 }
 

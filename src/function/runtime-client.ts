@@ -33,7 +33,7 @@ export interface ConnectOptions {
   source?: string;
   /** Checked between attempts: a reason here ends the attempts at once (ERR_ENGINE). */
   gone?: () => string | undefined;
-  /** Extended at every call sent, so the answer finds this process polling (`busypoll`). */
+  /** Extended at every call sent and answer taken, so answers find this process polling (`busypoll`). */
   busyPoll?: BusyPoller;
 }
 

@@ -30,9 +30,9 @@ export interface RuntimeConfig {
   /** `runtime.python3`: the interpreter the Python runtime runs (absent: OPENEDGE_PYTHON3 or PATH). */
   python3?: string;
   /**
-   * `busypoll`: after answering, keep polling for the next call this long (ms) before sleeping (0:
-   * sleep at once). Saves the wake-up of an idle CPU per call where that is slow, for up to this much
-   * CPU per call.
+   * `busypoll`: after answering, keep polling for the next call up to this long (ms, the longest
+   * adaptive window, see BusyPoller; 0: sleep at once). Saves the wake-up of an idle CPU per call where
+   * that is slow, for the CPU spent polling while calls keep coming.
    */
   busyPollMs: number;
 }

@@ -23,7 +23,7 @@ export interface RuntimeServerDeps {
   path: string;
   invoker: Invoker;
   log?: Logger;
-  /** `busypoll`: keep the loop polling this long (ms) after each answer (see BusyPoller). */
+  /** `busypoll`: keep the loop polling up to this long (ms) after each answer (see BusyPoller). */
   busyPollMs?: number;
 }
 

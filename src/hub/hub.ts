@@ -1,7 +1,7 @@
 // The protocol core: sessions, subscriptions, retained messages, routes and the per-turn commit and
 // flush. Listeners hand it transports (`accept`); in-process modules use `client()`.
 
-import { BusyPoller } from "../lib/busy-poll.ts";
+import { BusyPoller, type CpuSpare } from "../lib/busy-poll.ts";
 import { type Clock, systemClock } from "../lib/clock.ts";
 import { errorMessage } from "../lib/errors.ts";
 import { type Logger, silentLogger } from "../log/index.ts";
@@ -51,11 +51,14 @@ export interface HubDeps {
   /** `$SYS` statistics interval (default 10 s). */
   sysIntervalMs?: number;
   /**
-   * After a turn, keep the event loop polling this long (ms) before it may sleep (default 0). Where
-   * waking a sleeping CPU is slow (VMs without halt-polling: 50–150 µs and a millisecond tail), a
-   * client that answers quickly finds the hub still awake; the price is up to this much CPU per burst.
+   * After a turn, keep the event loop polling up to this long (ms, the longest of BusyPoller's adaptive
+   * windows) before it may sleep (default 0). Where waking a sleeping CPU is slow (VMs without
+   * halt-polling: 50–150 µs and a millisecond tail), a client that answers quickly finds the hub still
+   * awake; the price is the CPU spent polling while traffic keeps coming.
    */
   busyPollMs?: number;
+  /** Whether a CPU would otherwise idle (polling gives way when not); /proc/loadavg by default. */
+  cpuSpare?: CpuSpare;
 }
 
 /**
@@ -115,7 +118,12 @@ export class Hub implements HubCore, HubContext {
     this.limits = deps.limits ?? DEFAULT_HUB_LIMITS;
     this.log = deps.log ?? silentLogger;
     this.clock = deps.clock ?? systemClock;
-    this.busyPoll = new BusyPoller(deps.busyPollMs ?? 0, this.clock, () => this.counters.busyPollTurns++);
+    this.busyPoll = new BusyPoller(
+      deps.busyPollMs ?? 0,
+      this.clock,
+      () => this.counters.busyPollTurns++,
+      deps.cpuSpare,
+    );
     // Every write asks for the turn that commits it, also when it sends nothing back (PUBACK, PUBCOMP).
     const requestTurn = (): void => {
       if (this.state !== "closed") this.scheduleTurn();

@@ -4,6 +4,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import type { CallOutcome, InvokeCall, RuntimeClient } from "../../src/function/index.ts";
+import { runnableBelowCpus } from "../../src/lib/busy-poll.ts";
 import { invokeCall } from "../fixtures/function/invoke-call.ts";
 import { instanceDir, startRuntime } from "./function-runtime-procs.ts";
 import { cleanupAll } from "./harness.ts";
@@ -192,10 +193,15 @@ for (const rt of RUNTIMES) {
     const c = await p.connect();
     const ticks = () => stat(p.proc.pid)?.cpuTicks ?? Number.NaN;
     // a call every ~5 ms: the 10 ms window never closes, so the runtime polls the whole time
+    // polling gives way while every CPU has other work: note whether this machine let it poll
+    let crowded = 0;
+    let samples = 0;
     const t0 = ticks();
     const end = performance.now() + 400;
     while (performance.now() < end) {
       expect((await c.call(call("echo", "1"), 5_000)).ok).toBe(true);
+      samples++;
+      if (!runnableBelowCpus()) crowded++;
       await Bun.sleep(5);
     }
     const busy = ticks() - t0;
@@ -212,7 +218,8 @@ for (const rt of RUNTIMES) {
       await Bun.sleep(30);
     }
     const sparse = ticks() - t2;
-    expect(busy).toBeGreaterThanOrEqual(10); // at least 100 ms of CPU in those 400 ms
+    // at least 100 ms of CPU in those 400 ms, unless other work held the CPUs most of that time
+    if (crowded < samples / 4) expect(busy).toBeGreaterThanOrEqual(10);
     expect(idle).toBeLessThanOrEqual(2);
     expect(sparse).toBeLessThanOrEqual(6); // the first calls may still poll while the window shrinks
     c.close();

@@ -333,14 +333,16 @@ async function runtimeAlone(tmp: string, bin: string, python: string): Promise<v
     [MAX_INSTANCES, IN_FLIGHT, undefined],
     [MAX_INSTANCES, IN_FLIGHT, undefined, BUSY_POLL],
   ];
-  for (const rt of ["py", "js"] as const) {
-    for (const [instances, window, cpu, busyPoll] of cells) {
+  // each cell for both runtimes back to back: this VM's speed drifts over a run, so rows measured
+  // seconds apart compare the runtimes better than halves of the table measured a minute apart
+  for (const [instances, window, cpu, busyPoll] of cells) {
+    for (const rt of ["py", "js"] as const) {
       const c: AloneCell = await measureRuntimeAlone({
         rt,
         instances,
         window,
         ms: CELL_MS,
-        dir: join(tmp, `alone-${rt}-${window}-${cpu ?? "any"}-${busyPoll ?? "default"}`),
+        dir: join(tmp, `alone-${rt}-${instances}-${window}-${cpu ?? "any"}-${busyPoll ?? "default"}`),
         bin,
         python,
         ...(cpu === undefined ? {} : { cpu }),

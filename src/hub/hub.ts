@@ -123,6 +123,7 @@ export class Hub implements HubCore, HubContext {
       this.clock,
       () => this.counters.busyPollTurns++,
       deps.cpuSpare,
+      () => this.turnScheduled,
     );
     // Every write asks for the turn that commits it, also when it sends nothing back (PUBACK, PUBCOMP).
     const requestTurn = (): void => {

@@ -331,7 +331,7 @@ class _BusyPoll:
         self.until = 0
         self.quiet_since = 0
         self.clock = time.monotonic_ns
-        self.cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        self.cpus = os.cpu_count() or 1  # loadavg counts runnable tasks on every CPU
         try:
             self.loadavg = os.open("/proc/loadavg", os.O_RDONLY)
         except OSError:

@@ -119,28 +119,31 @@ export class BusyPoller {
   };
 }
 
+/** The open /proc/loadavg; -1 where it cannot be read (then polling is allowed). */
 let loadavg: number | undefined;
 const loadBuf = Buffer.alloc(64);
 
 /**
- * Whether the runnable tasks now (this one included) are no more than the CPUs: /proc/loadavg read
- * with one pread of an open file, ~2 µs. Where it cannot be read, polling is allowed.
+ * Whether the runnable tasks now (this one included, on any CPU) are no more than the CPUs:
+ * /proc/loadavg read with one pread of an open file, ~2 µs, allocating nothing.
  */
 export function runnableBelowCpus(): boolean {
+  if (loadavg === -1) return true;
   try {
     loadavg ??= openSync("/proc/loadavg", "r");
-    const n = readSync(loadavg, loadBuf, 0, loadBuf.length, 0);
-    return runnableTasks(loadBuf.subarray(0, n)) <= cpus;
+    return runnableTasks(loadBuf, readSync(loadavg, loadBuf, 0, loadBuf.length, 0)) <= cpus;
   } catch {
+    loadavg = -1;
     return true;
   }
 }
 
-/** The fourth field of /proc/loadavg ("0.54 0.84 1.00 3/78 13319": 3), read without a string. */
-export function runnableTasks(loadavgText: Uint8Array): number {
+/** The fourth field of /proc/loadavg's first `length` bytes ("0.54 0.84 1.00 3/78 13319": 3). */
+export function runnableTasks(text: Uint8Array, length = text.length): number {
   let spaces = 0;
   let running = 0;
-  for (const c of loadavgText) {
+  for (let i = 0; i < length; i++) {
+    const c = text[i] as number;
     if (spaces === 3) {
       if (c < 0x30 || c > 0x39) break; // the '/' after it
       running = running * 10 + (c - 0x30);

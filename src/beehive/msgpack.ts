@@ -84,41 +84,31 @@ class Writer {
 
   private number(n: number): void {
     this.reserve(9);
-    const b = this.buf;
     if (Number.isInteger(n) && n >= -2147483648 && n <= 4294967295 && !Object.is(n, -0)) {
       if (n >= 0) {
-        if (n < 0x80) b[this.pos++] = n;
-        else if (n < 0x100) {
-          b[this.pos++] = 0xcc;
-          b[this.pos++] = n;
-        } else if (n < 0x10000) {
-          b[this.pos++] = 0xcd;
-          this.view.setUint16(this.pos, n);
-          this.pos += 2;
-        } else {
-          b[this.pos++] = 0xce;
-          this.view.setUint32(this.pos, n);
-          this.pos += 4;
-        }
-      } else if (n >= -32) b[this.pos++] = n & 0xff;
-      else if (n >= -128) {
-        b[this.pos++] = 0xd0;
-        this.view.setInt8(this.pos++, n);
-      } else if (n >= -32768) {
-        b[this.pos++] = 0xd1;
-        this.view.setInt16(this.pos, n);
-        this.pos += 2;
-      } else {
-        b[this.pos++] = 0xd2;
-        this.view.setInt32(this.pos, n);
-        this.pos += 4;
-      }
+        if (n < 0x80) this.buf[this.pos++] = n;
+        else if (n < 0x100) this.typed(0xcc, n, 1);
+        else if (n < 0x10000) this.typed(0xcd, n, 2);
+        else this.typed(0xce, n, 4);
+      } else if (n >= -32) this.buf[this.pos++] = n & 0xff;
+      else if (n >= -128) this.typed(0xd0, n, 1);
+      else if (n >= -32768) this.typed(0xd1, n, 2);
+      else this.typed(0xd2, n, 4);
       return;
     }
     // larger integers (millisecond timestamps) are exact as doubles
-    b[this.pos++] = 0xcb;
+    this.buf[this.pos++] = 0xcb;
     this.view.setFloat64(this.pos, n);
     this.pos += 8;
+  }
+
+  /** A type byte and `n` big-endian in `width` bytes (negative `n` as two's complement). */
+  private typed(type: number, n: number, width: 1 | 2 | 4): void {
+    this.buf[this.pos++] = type;
+    if (width === 1) this.buf[this.pos] = n & 0xff;
+    else if (width === 2) this.view.setUint16(this.pos, n & 0xffff);
+    else this.view.setUint32(this.pos, n >>> 0);
+    this.pos += width;
   }
 
   private string(s: string): void {
@@ -127,36 +117,19 @@ class Writer {
     const head = most < 32 ? 1 : most < 0x100 ? 2 : most < 0x10000 ? 3 : 5;
     this.reserve(head + most);
     const length = (this.buf as NativeUtf8Buffer).utf8Write(s, this.pos + head);
-    const b = this.buf;
-    if (head === 1) b[this.pos] = 0xa0 | length;
-    else if (head === 2) {
-      b[this.pos] = 0xd9;
-      b[this.pos + 1] = length;
-    } else if (head === 3) {
-      b[this.pos] = 0xda;
-      this.view.setUint16(this.pos + 1, length);
-    } else {
-      b[this.pos] = 0xdb;
-      this.view.setUint32(this.pos + 1, length);
-    }
-    this.pos += head + length;
+    if (head === 1) this.buf[this.pos++] = 0xa0 | length;
+    else if (head === 2) this.typed(0xd9, length, 1);
+    else if (head === 3) this.typed(0xda, length, 2);
+    else this.typed(0xdb, length, 4);
+    this.pos += length;
   }
 
   private bytes(v: Uint8Array): void {
     const n = v.length;
     this.reserve(5 + n);
-    if (n < 0x100) {
-      this.buf[this.pos++] = 0xc4;
-      this.buf[this.pos++] = n;
-    } else if (n < 0x10000) {
-      this.buf[this.pos++] = 0xc5;
-      this.view.setUint16(this.pos, n);
-      this.pos += 2;
-    } else {
-      this.buf[this.pos++] = 0xc6;
-      this.view.setUint32(this.pos, n);
-      this.pos += 4;
-    }
+    if (n < 0x100) this.typed(0xc4, n, 1);
+    else if (n < 0x10000) this.typed(0xc5, n, 2);
+    else this.typed(0xc6, n, 4);
     this.buf.set(v, this.pos);
     this.pos += n;
   }
@@ -184,15 +157,8 @@ class Writer {
   private header(n: number, fix: number, wide: number): void {
     this.reserve(5);
     if (n < 16) this.buf[this.pos++] = fix | n;
-    else if (n < 0x10000) {
-      this.buf[this.pos++] = wide;
-      this.view.setUint16(this.pos, n);
-      this.pos += 2;
-    } else {
-      this.buf[this.pos++] = wide + 1;
-      this.view.setUint32(this.pos, n);
-      this.pos += 4;
-    }
+    else if (n < 0x10000) this.typed(wide, n, 2);
+    else this.typed(wide + 1, n, 4);
   }
 
   private reserve(bytes: number): void {

@@ -11,6 +11,7 @@ import { dispatch } from "./handlers/index.ts";
 import { encodeUtf8, OutBuffer, PUBREL } from "./out-buffer.ts";
 import type { TopicMemo } from "./packets.ts";
 import { ProtocolError } from "./protocol-error.ts";
+import { ReceivedMessage } from "./received-message.ts";
 import type { Holdable, HubMessage, Session, SessionLink } from "./session.ts";
 
 /** Bytes of one turn held for a client before new deliveries wait in its session queue. */
@@ -84,11 +85,7 @@ export class Connection implements ConnectionSink, SessionLink, Flushable, Holda
       this.budget = this.transport.pause === undefined ? Number.POSITIVE_INFINITY : this.hub.readBudget;
     }
     try {
-      this.reader.feed(bytes, (frame, bodyStart) => {
-        dispatch(this, frame, bodyStart);
-        this.budget -= frame.length;
-        return this.state !== "closed" && this.state !== "connecting" && this.holds === 0 && this.budget > 0;
-      });
+      this.reader.feed(bytes, this.onFrame);
       if ((this.state as ConnectionState) === "connecting" && this.reader.buffered > 0)
         this.keepUntilConnected(this.reader.takeRest());
       else if (this.budget <= 0 && this.reader.buffered > 0 && this.state === "open" && this.holds === 0)
@@ -97,6 +94,13 @@ export class Connection implements ConnectionSink, SessionLink, Flushable, Holda
       this.fail(err);
     }
   }
+
+  /** Made once: `data` runs for every read. */
+  private readonly onFrame = (buf: Uint8Array, start: number, bodyStart: number, end: number): boolean => {
+    dispatch(this, buf, start, bodyStart, end);
+    this.budget -= end - start;
+    return this.state !== "closed" && this.state !== "connecting" && this.holds === 0 && this.budget > 0;
+  };
 
   /** The hub's next turn: parse what waited (another budget's worth), reading again once it is done. */
   continueReading(): void {
@@ -140,8 +144,12 @@ export class Connection implements ConnectionSink, SessionLink, Flushable, Holda
 
   sendPublish(msg: HubMessage, qos: 0 | 1 | 2, retain: boolean, dup: boolean, packetId: number): void {
     if (qos === 0 && !retain) {
-      msg.qos0Frame ??= this.encodeQos0(msg);
-      this.out.raw(msg.qos0Frame);
+      if (msg instanceof ReceivedMessage && msg.forwardable) {
+        msg.forwardTo(this.out);
+      } else {
+        msg.qos0Frame ??= this.encodeQos0(msg);
+        this.out.raw(msg.qos0Frame);
+      }
     } else {
       msg.topicBytes ??= encodeUtf8(msg.topic);
       this.out.publish(msg.topicBytes, msg.payload, qos, retain, dup, packetId);
@@ -236,6 +244,10 @@ export class Connection implements ConnectionSink, SessionLink, Flushable, Holda
   }
 
   // ---- Flushable ----
+
+  get pendingBytes(): number {
+    return this.out.length;
+  }
 
   flush(): void {
     this.dirty = false;

@@ -61,5 +61,7 @@ export interface DeferredReader {
 }
 
 export interface Flushable {
+  /** Bytes the next flush writes. */
+  readonly pendingBytes: number;
   flush(): void;
 }

@@ -1,12 +1,15 @@
 // Splits a byte stream into whole MQTT control packets (fixed header + remaining length). Frames are
-// views into the chunks the transport handed over, which are the core's to keep (see ConnectionSink):
-// nothing is copied here. What must outlive the turn copies its own bytes (see detachMessage), so a
+// handed over as offsets into the chunks the transport handed over, which are the core's to keep (see
+// ConnectionSink): nothing is copied here, and no view is made per frame. What must outlive the turn copies its own bytes (see keepMessage), so a
 // kept message never pins a whole read chunk.
 
 import { ProtocolError } from "./protocol-error.ts";
 
-/** Called for each whole frame; `bodyStart` is the offset of the variable header. False stops reading. */
-export type FrameSink = (frame: Uint8Array, bodyStart: number) => boolean;
+/**
+ * Called for each whole frame, `buf[start, end)`; the variable header starts at `bodyStart` (offsets
+ * into `buf`). False stops reading.
+ */
+export type FrameSink = (buf: Uint8Array, start: number, bodyStart: number, end: number) => boolean;
 
 export class FrameReader {
   /** Bytes of ours not parsed yet: `pending` from `pendingAt` on (a reader that stops early — out of
@@ -82,9 +85,9 @@ export class FrameReader {
       if (len > this.maxPacketBytes) throw new ProtocolError("packet too large", { bytes: len });
       const total = headerLen + len;
       if (end - off < total) break;
-      const frame = buf.subarray(off, off + total);
+      const start = off;
       off += total;
-      if (!sink(frame, headerLen)) break;
+      if (!sink(buf, start, start + headerLen, off)) break;
     }
     if (off < end) {
       this.pending = buf;

@@ -4,7 +4,7 @@
 import { OpenEdgeError } from "../lib/errors.ts";
 import type { HubContext } from "./context.ts";
 import type { Principal } from "./contracts.ts";
-import { detachMessage, type HubMessage, type Session, type SessionLink } from "./session.ts";
+import { type HubMessage, keepMessage, type Session, type SessionLink } from "./session.ts";
 import { filterMatches, topicFilterError, topicNameError } from "./topic-validation.ts";
 
 export interface InprocClientOptions {
@@ -127,8 +127,7 @@ export class InprocClient implements SessionLink {
 
   sendPublish(msg: HubMessage, qos: 0 | 1 | 2, retain: boolean, _dup: boolean, packetId: number): void {
     this.hub.counters.messagesSent++;
-    detachMessage(msg); // the handler runs later
-    this.pending.push({ msg, qos, retain, packetId });
+    this.pending.push({ msg: keepMessage(msg), qos, retain, packetId }); // the handler runs later
     if (!this.draining) {
       this.draining = true;
       queueMicrotask(() => void this.drain());

@@ -44,6 +44,19 @@ export class OutBuffer {
     this.len += bytes.length;
   }
 
+  /** `bytes[start, end)`: small ranges byte by byte, as a view to copy from would be garbage. */
+  rawRange(bytes: Uint8Array, start: number, end: number): void {
+    const n = end - start;
+    this.reserve(n);
+    if (n > 256) {
+      this.buf.set(bytes.subarray(start, end), this.len);
+    } else {
+      const b = this.buf;
+      for (let i = start, at = this.len; i < end; i++, at++) b[at] = bytes[i] as number;
+    }
+    this.len += n;
+  }
+
   /** PUBLISH with an already encoded topic. */
   publish(
     topic: Uint8Array,

@@ -23,15 +23,18 @@ export const DISCONNECT = 14;
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
+/** A received PUBLISH, as offsets into the read chunk it came in (no views made per message). */
 export interface PublishPacket {
   topic: string;
-  payload: Uint8Array;
   qos: 0 | 1 | 2;
   retain: boolean;
   dup: boolean;
   packetId: number;
-  /** The whole frame as received (forwarded unchanged to QoS 0 subscribers when possible). */
-  frame: Uint8Array;
+  /** The read chunk: the frame is `buf[frameStart, end)` and its payload `buf[payloadStart, end)`. */
+  buf: Uint8Array;
+  frameStart: number;
+  payloadStart: number;
+  end: number;
   topicBytes: Uint8Array;
 }
 
@@ -69,58 +72,63 @@ function sameBytes(frame: Uint8Array, off: number, length: number, bytes: Uint8A
 }
 
 /**
- * Decodes into `out` (the caller's reused packet: one object fewer per message for the collector).
- * With `memo`: a topic equal to the memo's is not decoded again (topicBytes is then the memo's).
+ * Decodes the frame `buf[start, end)` (variable header at `bodyStart`) into `out`, the caller's reused
+ * packet: nothing is allocated per message for the collector. With `memo`: a topic equal to the memo's
+ * is not decoded again (topicBytes is then the memo's).
  */
 export function decodePublish(
-  frame: Uint8Array,
+  buf: Uint8Array,
+  start: number,
   bodyStart: number,
+  end: number,
   memo: TopicMemo | null,
   out: PublishPacket,
 ): void {
-  const first = frame[0] as number;
+  const first = buf[start] as number;
   const qos = (first >> 1) & 3;
   if (qos === 3) throw new ProtocolError("publish with QoS 3"); // [MQTT-3.3.1-4]
   const dup = (first & 0x08) !== 0;
   if (qos === 0 && dup) throw new ProtocolError("DUP set on QoS 0"); // [MQTT-3.3.1-2]
   let off = bodyStart;
-  if (frame.length < off + 2) throw new ProtocolError("publish too short");
-  const topicLen = ((frame[off] as number) << 8) | (frame[off + 1] as number);
+  if (end < off + 2) throw new ProtocolError("publish too short");
+  const topicLen = ((buf[off] as number) << 8) | (buf[off + 1] as number);
   off += 2;
-  if (frame.length < off + topicLen + (qos > 0 ? 2 : 0)) throw new ProtocolError("publish too short");
+  if (end < off + topicLen + (qos > 0 ? 2 : 0)) throw new ProtocolError("publish too short");
   let topicBytes: Uint8Array;
   let topic: string;
-  if (memo && sameBytes(frame, off, topicLen, memo.bytes)) {
+  if (memo && sameBytes(buf, off, topicLen, memo.bytes)) {
     topicBytes = memo.bytes;
     topic = memo.topic;
   } else {
-    topicBytes = frame.subarray(off, off + topicLen);
+    topicBytes = buf.subarray(off, off + topicLen);
     topic = decodeUtf8(topicBytes);
   }
   off += topicLen;
   let packetId = 0;
   if (qos > 0) {
-    packetId = ((frame[off] as number) << 8) | (frame[off + 1] as number);
+    packetId = ((buf[off] as number) << 8) | (buf[off + 1] as number);
     if (packetId === 0) throw new ProtocolError("packet id 0"); // [MQTT-2.3.1-1]
     off += 2;
   }
   out.topic = topic;
-  out.payload = frame.subarray(off);
   out.qos = qos as 0 | 1 | 2;
   out.retain = (first & 1) !== 0;
   out.dup = dup;
   out.packetId = packetId;
-  out.frame = frame;
+  out.buf = buf;
+  out.frameStart = start;
+  out.payloadStart = off;
+  out.end = end;
   out.topicBytes = topicBytes;
 }
 
-/** PUBACK, PUBREC, PUBREL, PUBCOMP: fixed flags [MQTT-2.2.2-1] and a two-byte packet id. */
-export function decodeAck(frame: Uint8Array, bodyStart: number): number {
-  const type = (frame[0] as number) >> 4;
-  const flags = (frame[0] as number) & 0x0f;
+/** PUBACK, PUBREC, PUBREL, PUBCOMP in `buf[start, end)`: fixed flags [MQTT-2.2.2-1] and a two-byte packet id. */
+export function decodeAck(buf: Uint8Array, start: number, bodyStart: number, end: number): number {
+  const type = (buf[start] as number) >> 4;
+  const flags = (buf[start] as number) & 0x0f;
   if (flags !== (type === PUBREL ? 2 : 0)) throw new ProtocolError("reserved flags"); // [MQTT-3.6.1-1]
-  if (frame.length - bodyStart !== 2) throw new ProtocolError("bad ack length");
-  return ((frame[bodyStart] as number) << 8) | (frame[bodyStart + 1] as number);
+  if (end - bodyStart !== 2) throw new ProtocolError("bad ack length");
+  return ((buf[bodyStart] as number) << 8) | (buf[bodyStart + 1] as number);
 }
 
 export type ConnectCheck = { ok: true } | { ok: false; returnCode: 1 } | { ok: false; close: string };

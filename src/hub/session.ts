@@ -12,22 +12,26 @@ export interface HubMessage extends StoredMessage {
   topicBytes?: Uint8Array;
   /** The QoS 0, RETAIN 0 PUBLISH frame, reused for every QoS 0 recipient. */
   qos0Frame?: Uint8Array;
-  /** Holds bytes of its own (see detachMessage). */
+  /** Holds bytes of its own (see keepMessage). */
   detached?: boolean;
+  /** Valid only while it is published (a received frame read in place): the copy to keep instead. */
+  keep?(): HubMessage;
 }
 
 /**
- * Gives a message that outlives this turn (queued, in flight, retained, waiting for an in-process
- * handler) bytes of its own. Received messages are views into the read chunk they came in (up to
- * 512 KiB of other clients' traffic), which a kept view would pin. Once per message; the QoS 0 frame
- * (and topic bytes that were a view) are encoded again when needed.
+ * The message to keep when one outlives this turn (queued, in flight, retained, waiting for an
+ * in-process handler), with bytes of its own. Received messages are views into the read chunk they
+ * came in (up to 512 KiB of other clients' traffic), which a kept view would pin. Once per message;
+ * the QoS 0 frame (and topic bytes that were a view) are encoded again when needed.
  */
-export function detachMessage(msg: HubMessage): void {
-  if (msg.detached) return;
+export function keepMessage(msg: HubMessage): HubMessage {
+  if (msg.keep !== undefined) return msg.keep();
+  if (msg.detached) return msg;
   msg.detached = true;
   if (!ownsBuffer(msg.payload)) msg.payload = msg.payload.slice();
   if (msg.topicBytes !== undefined && !ownsBuffer(msg.topicBytes)) msg.topicBytes = undefined;
   msg.qos0Frame = undefined;
+  return msg;
 }
 
 /** The whole of its buffer: a view of nothing else. */
@@ -186,8 +190,15 @@ export class Session {
       this.env.stats.dropped++;
       return false;
     }
-    detachMessage(msg);
-    const out: Outgoing = { seq: this.nextSeq++, msg, qos, retain, packetId: 0, state: "publish", sentAt: 0 };
+    const out: Outgoing = {
+      seq: this.nextSeq++,
+      msg: keepMessage(msg),
+      qos,
+      retain,
+      packetId: 0,
+      state: "publish",
+      sentAt: 0,
+    };
     if (qos > 0 && !this.clean) this.env.persistence.putOutgoing(this.row(out), true);
     if (link !== null && this.queued === 0 && this.windowOpen() && link.canSend()) this.send(out, link);
     else this.enqueue(out);

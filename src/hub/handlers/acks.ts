@@ -2,21 +2,17 @@
 
 import type { Connection } from "../connection.ts";
 import { PUBREL } from "../out-buffer.ts";
-import { decodeAck } from "../packets.ts";
 
-export function handlePuback(conn: Connection, frame: Uint8Array, bodyStart: number): void {
-  const packetId = decodeAck(frame, bodyStart);
+export function handlePuback(conn: Connection, packetId: number): void {
   if (!conn.session!.puback(packetId)) unknownId(conn, "puback", packetId);
 }
 
-export function handlePubrec(conn: Connection, frame: Uint8Array, bodyStart: number): void {
-  const packetId = decodeAck(frame, bodyStart);
+export function handlePubrec(conn: Connection, packetId: number): void {
   if (!conn.session!.pubrec(packetId)) unknownId(conn, "pubrec", packetId);
   conn.reply().ack(PUBREL, packetId); // [MQTT-4.3.3-1]
 }
 
-export function handlePubcomp(conn: Connection, frame: Uint8Array, bodyStart: number): void {
-  const packetId = decodeAck(frame, bodyStart);
+export function handlePubcomp(conn: Connection, packetId: number): void {
   if (!conn.session!.pubcomp(packetId)) unknownId(conn, "pubcomp", packetId);
 }
 

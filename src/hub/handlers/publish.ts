@@ -3,9 +3,9 @@
 
 import type { Connection } from "../connection.ts";
 import { PUBACK, PUBCOMP, PUBREC } from "../out-buffer.ts";
-import { decodeAck, decodePublish, type PublishPacket } from "../packets.ts";
+import { decodePublish, type PublishPacket } from "../packets.ts";
 import { ProtocolError } from "../protocol-error.ts";
-import type { HubMessage } from "../session.ts";
+import { ReceivedMessage } from "../received-message.ts";
 import { topicNameError } from "../topic-validation.ts";
 
 const NOTHING = new Uint8Array(0);
@@ -13,31 +13,42 @@ const NOTHING = new Uint8Array(0);
 /** The PUBLISH being handled: one object for all (handlers run one at a time, and keep nothing of it). */
 const p: PublishPacket = {
   topic: "",
-  payload: NOTHING,
   qos: 0,
   retain: false,
   dup: false,
   packetId: 0,
-  frame: NOTHING,
+  buf: NOTHING,
+  frameStart: 0,
+  payloadStart: 0,
+  end: 0,
   topicBytes: NOTHING,
 };
+/** Its message, reused the same way: whatever keeps the message keeps `keepMessage`'s copy. */
+const msg = new ReceivedMessage();
 
-export function handlePublish(conn: Connection, frame: Uint8Array, bodyStart: number): void {
+/** The frame `buf[start, end)`, its variable header at `bodyStart`. */
+export function handlePublish(
+  conn: Connection,
+  buf: Uint8Array,
+  start: number,
+  bodyStart: number,
+  end: number,
+): void {
   try {
-    handle(conn, frame, bodyStart);
+    handle(conn, buf, start, bodyStart, end);
   } finally {
-    // let go of the read chunk the views point into
-    p.frame = NOTHING;
-    p.payload = NOTHING;
+    // let go of the read chunk
+    p.buf = NOTHING;
     p.topicBytes = NOTHING;
+    msg.clear();
   }
 }
 
-function handle(conn: Connection, frame: Uint8Array, bodyStart: number): void {
+function handle(conn: Connection, buf: Uint8Array, start: number, bodyStart: number, end: number): void {
   const hub = conn.hub;
   const session = conn.session!;
   let memo = conn.lastTopic;
-  decodePublish(frame, bodyStart, memo, p);
+  decodePublish(buf, start, bodyStart, end, memo, p);
   hub.counters.messagesReceived++;
   if (memo === null || p.topicBytes !== memo.bytes) {
     const topicError = topicNameError(p.topic, hub.limits);
@@ -50,15 +61,16 @@ function handle(conn: Connection, frame: Uint8Array, bodyStart: number): void {
     acknowledge(conn, p);
     return;
   }
-  if (p.payload.length > hub.limits.maxMessageBytes) {
+  const bytes = p.end - p.payloadStart;
+  if (bytes > hub.limits.maxMessageBytes) {
     hub.counters.dropped++;
-    hub.log.debug("publish_too_large", { client_id: conn.clientId, topic: p.topic, bytes: p.payload.length });
+    hub.log.debug("publish_too_large", { client_id: conn.clientId, topic: p.topic, bytes });
   } else if (!memo.allowed) {
     // Unauthorised: dropped, but QoS > 0 still acknowledged so the client does not retry forever.
     hub.counters.publishDenied++;
     hub.log.debug("publish_denied", { client_id: conn.clientId, topic: p.topic });
   } else {
-    hub.publish(messageOf(p), conn);
+    hub.publish(msg.receive(p), conn);
   }
   acknowledge(conn, p);
 }
@@ -77,21 +89,7 @@ function acknowledge(conn: Connection, p: PublishPacket): void {
   }
 }
 
-function messageOf(p: PublishPacket): HubMessage {
-  const msg: HubMessage = {
-    topic: p.topic,
-    payload: p.payload,
-    qos: p.qos,
-    retain: p.retain,
-    topicBytes: p.topicBytes,
-  };
-  // The received bytes are already the QoS 0, RETAIN 0 frame every QoS 0 subscriber gets.
-  if (p.qos === 0 && !p.retain) msg.qos0Frame = p.frame;
-  return msg;
-}
-
-export function handlePubrel(conn: Connection, frame: Uint8Array, bodyStart: number): void {
-  const packetId = decodeAck(frame, bodyStart); // [MQTT-3.6.1-1]
+export function handlePubrel(conn: Connection, packetId: number): void {
   const session = conn.session!;
   if (session.deleteIncomingQos2(packetId) && !session.clean) {
     conn.hub.persistence.setIncomingQos2(session.clientId, packetId, false);

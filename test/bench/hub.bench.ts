@@ -6,10 +6,10 @@
 // broker that drops under load does not look faster. Our hub runs in a child process assembled as
 // the openedge-hub built-in with every feature on (see fixtures/hub/bench-server.ts: password logins
 // with permission checks, a route, SQLite persistence); both brokers publish $SYS every second to a
-// subscriber throughout. The fixed-load rows run twice: with the hub's defaults (which poll adaptively
-// after traffic, `busypoll` 200us), and again on a second hub with `busypoll` set to
-// HUB_BENCH_BUSYPOLL (0: sleeping as soon as there is nothing to do), each with the CPU the broker used
-// and each the median of HUB_BENCH_ROUNDS (3) rounds in which the brokers take turns.
+// subscriber throughout. The fixed-load rows compare, under the same offered load, mosquitto, the hub
+// with its defaults (which poll adaptively after traffic, `busypoll` 200us) and a second hub with
+// `busypoll` set to HUB_BENCH_BUSYPOLL (0: sleeping as soon as there is nothing to do), each with the
+// CPU the broker used; the three take turns in HUB_BENCH_SEGMENTS (10) short segments each.
 // Run: bun test/bench/hub.bench.ts   (no assertions; prints a table with ratios)
 
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -29,8 +29,15 @@ const selected = (name: string): boolean => ONLY === undefined || ONLY.includes(
 const PAYLOAD = new Uint8Array(64).fill(0x61);
 /** Offered load of the fixed-rate latency rows: well below mosquitto's QoS 0 fan-in here (120-250k). */
 const LOAD_RATE = Number(process.env.HUB_BENCH_LOAD_RATE ?? 50_000);
-/** Rounds per fixed-load figure (each broker in turn; the median is printed). */
-const FIXED_ROUNDS = Number(process.env.HUB_BENCH_ROUNDS ?? 3);
+/**
+ * Fixed-load figures: the brokers take turns in this many short segments each (SEGMENT_MS of probing
+ * after SETTLE_MS of load alone), and each figure is taken over all its segments' samples together.
+ * This VM's speed drifts over seconds: a turn of several seconds each compared whichever broker met
+ * the slower spell (per-round p99 ratios from 0.5 to 2 in one run).
+ */
+const FIXED_SEGMENTS = Number(process.env.HUB_BENCH_SEGMENTS ?? 10);
+const SEGMENT_MS = 400;
+const SETTLE_MS = 100;
 /** The hub's `busypoll` for the second set of fixed-load rows. */
 const BUSY_POLL = process.env.HUB_BENCH_BUSYPOLL ?? "0";
 const enc = new TextEncoder();
@@ -255,48 +262,62 @@ async function qos1FanIn(port: number, tag: string): Promise<number> {
   return rate;
 }
 
+/** A load generator in a child process of its own (see `runLoad`), once it is ready. */
+async function startLoad(
+  port: number,
+  tag: string,
+  rate: number,
+  paused = false,
+): Promise<{ proc: Bun.Subprocess<"ignore", "pipe", "inherit">; result(): Promise<number> }> {
+  const args = ["--load", String(port), tag, String(rate), ...(paused ? ["--paused"] : [])];
+  const proc = Bun.spawn([process.execPath, import.meta.path, ...args], {
+    stdout: "pipe",
+    stderr: "inherit",
+  });
+  const reader = proc.stdout.getReader();
+  let text = "";
+  const readUntil = async (pattern: RegExp): Promise<void> => {
+    while (!pattern.test(text)) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      text += new TextDecoder().decode(value);
+    }
+  };
+  await readUntil(/ready/);
+  if (!text.includes("ready")) throw new Error("load generator exited");
+  return {
+    proc,
+    /** Stops it: what its sink received per second of load. */
+    result: async () => {
+      proc.kill("SIGTERM");
+      await readUntil(/delivered=\d+ ms=\d+/);
+      await proc.exited;
+      const [, n, ms] = /delivered=(\d+) ms=(\d+)/.exec(text) ?? ["", "0", "1"];
+      return (Number(n) * 1000) / Math.max(1, Number(ms));
+    },
+  };
+}
+
 /**
  * Ping-pong at `qos` on its own topic while 4 publishers flood another topic into one subscriber.
  * The flood (4 publishers + the sink) runs in a child process of its own, for both brokers alike:
  * in this process its 1 MB chunks and writes would share the probe's event loop, and the figure
  * would be this client's queueing delay (worse the faster the broker delivers), not the broker's.
  */
-async function loadedPingPong(
-  port: number,
-  tag: string,
-  qos: number,
-  rate = 0,
-): Promise<[number, number, number]> {
-  const load = Bun.spawn([process.execPath, import.meta.path, "--load", String(port), tag, String(rate)], {
-    stdout: "pipe",
-    stderr: "inherit",
-  });
-  const reader = load.stdout.getReader();
-  let text = "";
-  while (!text.includes("ready")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error("load generator exited");
-    text += new TextDecoder().decode(value);
-  }
+async function floodedPingPong(port: number, tag: string, qos: number): Promise<[number, number, number]> {
+  const load = await startLoad(port, tag, 0);
   await Bun.sleep(200);
   const result = await pingPong(port, `${tag}-ld`, qos);
-  load.kill("SIGTERM");
-  while (!/delivered=\d+ ms=\d+/.test(text)) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    text += new TextDecoder().decode(value);
-  }
-  await load.exited;
-  const [, n, ms] = /delivered=(\d+) ms=(\d+)/.exec(text) ?? ["", "0", "1"];
-  return [result[0], result[1], (Number(n) * 1000) / Number(ms)];
+  return [...result, await load.result()];
 }
 
 /**
- * The child side of `loadedPingPong`: a sink on `bench/load` and 4 publishers flooding it — as fast as
- * the broker takes it, or at `rate` messages/s in all (paced every millisecond; what a full socket
- * did not take is not made up later, so the offered load never comes in bursts).
+ * The child side of `startLoad`: a sink on `bench/load` and 4 publishers flooding it — as fast as the
+ * broker takes it, or at `rate` messages/s in all (paced every millisecond; what a full socket did not
+ * take is not made up later, so the offered load never comes in bursts). `paused`: paced load starts
+ * only on SIGUSR1, and each SIGUSR1 then stops or restarts it; the rate printed is per second of load.
  */
-async function runLoad(port: number, tag: string, rate: number): Promise<void> {
+async function runLoad(port: number, tag: string, rate: number, paused: boolean): Promise<void> {
   const sink = await RawClient.open(port, `${tag}-ld-sub`);
   await subscribe(sink, "bench/load", 0);
   const pubs = await Promise.all(
@@ -306,12 +327,25 @@ async function runLoad(port: number, tag: string, rate: number): Promise<void> {
   // the broker (or the bench) gone: a load generator must never outlive it
   for (const c of [sink, ...pubs]) c.onClose = () => process.exit(0);
   const frame = publishFrame("bench/load", 0, 0);
-  if (rate > 0) pace(pubs, frame, rate, () => stop);
-  else for (const p of pubs) flood(p, frame, () => stop);
-  const t0 = performance.now();
+  // the load's own time: only while it runs
+  let activeMs = 0;
+  let since = performance.now();
+  let running = !(paused && rate > 0);
+  if (rate > 0) {
+    const pacer = pace(pubs, frame, rate, () => stop);
+    pacer.active = running;
+    process.on("SIGUSR1", () => {
+      running = !running;
+      pacer.active = running;
+      if (running) since = performance.now();
+      else activeMs += performance.now() - since;
+    });
+  } else {
+    for (const p of pubs) flood(p, frame, () => stop);
+  }
   process.on("SIGTERM", () => {
     stop = true;
-    const ms = Math.round(performance.now() - t0);
+    const ms = Math.round(activeMs + (running ? performance.now() - since : 0));
     process.stdout.write(`delivered=${sink.published} ms=${ms}\n`);
     for (const c of [sink, ...pubs]) c.close();
     process.exit(0);
@@ -320,15 +354,29 @@ async function runLoad(port: number, tag: string, rate: number): Promise<void> {
   await new Promise(() => {}); // until SIGTERM
 }
 
-/** `rate` messages/s over the publishers, a due share every millisecond. */
-function pace(pubs: RawClient[], frame: Uint8Array, rate: number, until: () => boolean): void {
-  const t0 = performance.now();
+/**
+ * `rate` messages/s over the publishers, a due share every millisecond while `active`: what is due is
+ * counted from when it last became active, so a pause is not made up in a burst.
+ */
+function pace(pubs: RawClient[], frame: Uint8Array, rate: number, until: () => boolean): { active: boolean } {
+  const state = { active: true };
+  let t0 = performance.now();
   let due = 0;
   let next = 0;
+  let wasActive = true;
   const timer = setInterval(() => {
     if (until()) {
       clearInterval(timer);
       return;
+    }
+    if (!state.active) {
+      wasActive = false;
+      return;
+    }
+    if (!wasActive) {
+      wasActive = true;
+      t0 = performance.now();
+      due = 0;
     }
     const total = Math.floor(((performance.now() - t0) * rate) / 1000);
     const n = total - due;
@@ -340,14 +388,13 @@ function pace(pubs: RawClient[], frame: Uint8Array, rate: number, until: () => b
     for (let i = 0; i < n; i++) batch.set(frame, i * frame.length);
     p.write(batch);
   }, 1);
+  return state;
 }
 
-async function pingPong(port: number, tag: string, qos: number): Promise<[number, number]> {
-  const c = await RawClient.open(port, `${tag}-pp${qos}`);
-  await subscribe(c, `bench/pp${qos}`, qos);
-  const samples: number[] = [];
+/** Round trips of one client to itself at `qos` for `ms`, each appended to `samples` (ms). */
+async function roundTrips(c: RawClient, qos: number, ms: number, samples: number[]): Promise<void> {
   const frame = publishFrame(`bench/pp${qos}`, qos, 1);
-  const end = performance.now() + SECONDS * 1000;
+  const end = performance.now() + ms;
   while (performance.now() < end) {
     const t0 = performance.now();
     await new Promise<void>((resolve) => {
@@ -356,31 +403,67 @@ async function pingPong(port: number, tag: string, qos: number): Promise<[number
     });
     samples.push(performance.now() - t0);
   }
-  c.close();
-  samples.sort((a, b) => a - b);
-  const q = (p: number) => (samples[Math.floor(samples.length * p)] ?? 0) * 1000;
+}
+
+/** p50 and p99 of samples in ms, in µs. */
+function quantiles(samples: number[]): [number, number] {
+  const sorted = samples.slice().sort((a, b) => a - b);
+  const q = (p: number) => (sorted[Math.floor(sorted.length * p)] ?? 0) * 1000;
   return [q(0.5), q(0.99)];
 }
 
-/** `f`'s result and the CPU the broker used meanwhile, in % of one core (from /proc). */
-/** Per column, the median of the rows. */
-function medians(rows: number[][]): number[] {
-  return (rows[0] ?? []).map((_, i) => {
-    const column = rows.map((r) => r[i] as number).sort((x, y) => x - y);
-    return column[Math.floor(column.length / 2)] as number;
+async function pingPong(port: number, tag: string, qos: number): Promise<[number, number]> {
+  const c = await RawClient.open(port, `${tag}-pp${qos}`);
+  await subscribe(c, `bench/pp${qos}`, qos);
+  const samples: number[] = [];
+  await roundTrips(c, qos, SECONDS * 1000, samples);
+  c.close();
+  return quantiles(samples);
+}
+
+/**
+ * Ping-pong latency at `qos` under the same fixed load (LOAD_RATE into one subscriber) for each
+ * broker: each has its load generator and its probe, and the brokers take turns, FIXED_SEGMENTS
+ * times, with only the one whose turn it is under load. Per broker: p50 and p99 over all its samples,
+ * the load its sink received per second, and the CPU the broker used during its turns (% of a core).
+ */
+async function fixedLoad(brokers: Broker[], qos: number): Promise<Array<[number, number, number, number]>> {
+  const loads = await Promise.all(brokers.map((b, i) => startLoad(b.port, `fx${i}`, LOAD_RATE, true)));
+  const probes = await Promise.all(brokers.map((b, i) => RawClient.open(b.port, `fx${i}-pp${qos}`)));
+  for (const c of probes) await subscribe(c, `bench/pp${qos}`, qos);
+  const samples = brokers.map((): number[] => []);
+  const ticks = brokers.map(() => 0);
+  const turnMs = brokers.map(() => 0);
+  for (let segment = 0; segment < FIXED_SEGMENTS; segment++) {
+    // the order turns around every segment: no broker always follows the same one
+    const order = brokers.map((_, i) => (segment % 2 === 0 ? i : brokers.length - 1 - i));
+    for (const i of order) {
+      const broker = brokers[i] as Broker;
+      const load = loads[i] as (typeof loads)[number];
+      load.proc.kill("SIGUSR1");
+      await Bun.sleep(SETTLE_MS);
+      const c0 = cpuTicks(broker.pid);
+      const t0 = performance.now();
+      await roundTrips(probes[i] as RawClient, qos, SEGMENT_MS, samples[i] as number[]);
+      ticks[i] = (ticks[i] as number) + cpuTicks(broker.pid) - c0;
+      turnMs[i] = (turnMs[i] as number) + performance.now() - t0;
+      load.proc.kill("SIGUSR1");
+      await Bun.sleep(20); // what the load left in flight drains before the next broker's turn
+    }
+  }
+  for (const c of probes) c.close();
+  const rates = await Promise.all(loads.map((l) => l.result()));
+  return brokers.map((_, i) => {
+    const [p50, p99] = quantiles(samples[i] as number[]);
+    // clock ticks are 1/100 s: % of a core = ticks * 10 ms / turn ms * 100
+    return [p50, p99, rates[i] as number, ((ticks[i] as number) * 1000) / (turnMs[i] as number)];
   });
 }
 
-async function withCpu<T>(broker: Broker, f: () => Promise<T>): Promise<[T, number]> {
-  const ticks = () => {
-    const fields = readFileSync(`/proc/${broker.pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-    return Number(fields[11]) + Number(fields[12]); // utime + stime, in clock ticks (1/100 s)
-  };
-  const t0 = performance.now();
-  const c0 = ticks();
-  const result = await f();
-  const pct = ((ticks() - c0) * 10) / ((performance.now() - t0) / 100);
-  return [result, pct];
+/** utime + stime of a process, in clock ticks (1/100 s). */
+function cpuTicks(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+  return Number(fields[11]) + Number(fields[12]);
 }
 
 async function freePort(): Promise<number> {
@@ -561,42 +644,34 @@ async function main(): Promise<void> {
       rows.push([`ping-pong qos${qos} p99`, a[1], b[1], "lower", "µs"]);
     }
     for (const qos of selected("loaded") || selected("flood") ? [0, 1] : []) {
-      const a = await loadedPingPong(ours.port, "oe", qos);
-      const b = await loadedPingPong(mosq.port, "mq", qos);
+      const a = await floodedPingPong(ours.port, "oe", qos);
+      const b = await floodedPingPong(mosq.port, "mq", qos);
       rows.push([`under 4→1 flood qos${qos} p50`, a[0], b[0], "lower", "µs"]);
       rows.push([`under 4→1 flood qos${qos} p99`, a[1], b[1], "lower", "µs"]);
       rows.push([`  (the flood meanwhile)`, a[2], b[2], "higher", "msg/s"]);
     }
-    // the same offered load for both: latency under load compared at equal work, not at each
-    // broker's saturation (where the hub moves several times mosquitto's messages meanwhile)
-    // FIXED_ROUNDS rounds, the brokers taking turns, each figure the median of its rounds: this VM's
-    // speed drifts over seconds, and one round each compared whichever broker met the slower spell
-    const fixed = async (hub: Broker, tag: string, label: string) => {
-      for (const qos of [0, 1]) {
-        const ourRounds: [number, number, number, number][] = [];
-        const theirRounds: [number, number, number, number][] = [];
-        for (let round = 0; round < FIXED_ROUNDS; round++) {
-          const [a, aCpu] = await withCpu(hub, () => loadedPingPong(hub.port, tag, qos, LOAD_RATE));
-          const [b, bCpu] = await withCpu(mosq, () => loadedPingPong(mosq.port, "mq", qos, LOAD_RATE));
-          ourRounds.push([...a, aCpu]);
-          theirRounds.push([...b, bCpu]);
-        }
-        const [a50 = 0, a99 = 0, aRate = 0, aCpu = 0] = medians(ourRounds);
-        const [b50 = 0, b99 = 0, bRate = 0, bCpu = 0] = medians(theirRounds);
-        const name = `under ${LOAD_RATE / 1000}k msg/s qos${qos}`;
-        rows.push([`${name} p50${label}`, a50, b50, "lower", "µs"]);
-        rows.push([`${name} p99${label}`, a99, b99, "lower", "µs"]);
-        rows.push([`  (the load delivered)`, aRate, bRate, "higher", "msg/s"]);
-        rows.push([`  (broker CPU meanwhile)`, aCpu, bCpu, "lower", "% core"]);
-      }
-    };
+    // the same offered load for each: latency under load compared at equal work, not at each
+    // broker's saturation (where the hub moves several times mosquitto's messages meanwhile); a second
+    // hub with another `busypoll` (0: its vCPU halts whenever it has nothing to do, and on a VM
+    // without halt-polling the next packet waits for the wake-up)
     if (selected("loaded") || selected("fixed")) {
-      await fixed(ours, "oe", "");
-      // the same hub with another `busypoll` (0: its vCPU halts whenever it has nothing to do, and on
-      // a VM without halt-polling the next packet waits for the wake-up)
       const other = await startOurs(join(dir, "hub-busypoll"), BUSY_POLL);
       try {
-        await fixed(other, "oe-bp", `, busypoll ${BUSY_POLL}`);
+        for (const qos of [0, 1]) {
+          const [hub = [], hubBusyPoll = [], them = []] = await fixedLoad([ours, other, mosq], qos);
+          for (const [a, label] of [
+            [hub, ""],
+            [hubBusyPoll, `, busypoll ${BUSY_POLL}`],
+          ] as const) {
+            const [a50 = 0, a99 = 0, aRate = 0, aCpu = 0] = a;
+            const [b50 = 0, b99 = 0, bRate = 0, bCpu = 0] = them;
+            const name = `under ${LOAD_RATE / 1000}k msg/s qos${qos}`;
+            rows.push([`${name} p50${label}`, a50, b50, "lower", "µs"]);
+            rows.push([`${name} p99${label}`, a99, b99, "lower", "µs"]);
+            rows.push([`  (the load delivered)`, aRate, bRate, "higher", "msg/s"]);
+            rows.push([`  (broker CPU meanwhile)`, aCpu, bCpu, "lower", "% core"]);
+          }
+        }
       } finally {
         other.stop();
       }
@@ -628,6 +703,7 @@ if (loadAt >= 0)
     Number(process.argv[loadAt + 1]),
     process.argv[loadAt + 2] ?? "load",
     Number(process.argv[loadAt + 3] ?? 0),
+    process.argv.includes("--paused"),
   );
 else await main();
 process.exit(0);

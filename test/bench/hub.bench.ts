@@ -262,37 +262,52 @@ async function qos1FanIn(port: number, tag: string): Promise<number> {
   return rate;
 }
 
+interface Load {
+  /** Paced loads started paused: starts or stops the load, once the generator says it did. */
+  toggle(): Promise<void>;
+  /** Stops it: what its sink received per second of load. */
+  result(): Promise<number>;
+}
+
 /** A load generator in a child process of its own (see `runLoad`), once it is ready. */
-async function startLoad(
-  port: number,
-  tag: string,
-  rate: number,
-  paused = false,
-): Promise<{ proc: Bun.Subprocess<"ignore", "pipe", "inherit">; result(): Promise<number> }> {
+async function startLoad(port: number, tag: string, rate: number, paused = false): Promise<Load> {
   const args = ["--load", String(port), tag, String(rate), ...(paused ? ["--paused"] : [])];
+  // commands go over stdin, each answered on stdout: signals sent in quick succession can merge
   const proc = Bun.spawn([process.execPath, import.meta.path, ...args], {
+    stdin: "pipe",
     stdout: "pipe",
     stderr: "inherit",
   });
   const reader = proc.stdout.getReader();
   let text = "";
-  const readUntil = async (pattern: RegExp): Promise<void> => {
-    while (!pattern.test(text)) {
+  /** Waits for `word` on a line of its own, and consumes what came up to it. */
+  const readLine = async (word: string): Promise<string> => {
+    for (;;) {
+      const at = text.indexOf("\n");
+      if (at >= 0) {
+        const line = text.slice(0, at);
+        text = text.slice(at + 1);
+        if (line.startsWith(word)) return line;
+        continue;
+      }
       const { value, done } = await reader.read();
-      if (done) return;
+      if (done) throw new Error(`load generator exited before "${word}"`);
       text += new TextDecoder().decode(value);
     }
   };
-  await readUntil(/ready/);
-  if (!text.includes("ready")) throw new Error("load generator exited");
+  await readLine("ready");
   return {
-    proc,
-    /** Stops it: what its sink received per second of load. */
+    toggle: async () => {
+      proc.stdin.write("toggle\n");
+      proc.stdin.flush();
+      await readLine("toggled");
+    },
     result: async () => {
-      proc.kill("SIGTERM");
-      await readUntil(/delivered=\d+ ms=\d+/);
+      proc.stdin.write("stop\n");
+      proc.stdin.flush();
+      const line = await readLine("delivered=");
       await proc.exited;
-      const [, n, ms] = /delivered=(\d+) ms=(\d+)/.exec(text) ?? ["", "0", "1"];
+      const [, n, ms] = /delivered=(\d+) ms=(\d+)/.exec(line) ?? ["", "0", "1"];
       return (Number(n) * 1000) / Math.max(1, Number(ms));
     },
   };
@@ -304,7 +319,9 @@ async function startLoad(
  * in this process its 1 MB chunks and writes would share the probe's event loop, and the figure
  * would be this client's queueing delay (worse the faster the broker delivers), not the broker's.
  */
-async function floodedPingPong(port: number, tag: string, qos: number): Promise<[number, number, number]> {
+async function floodedPingPong(broker: Broker, tag: string, qos: number): Promise<[number, number, number]> {
+  await quiet(broker);
+  const port = broker.port;
   const load = await startLoad(port, tag, 0);
   await Bun.sleep(200);
   const result = await pingPong(port, `${tag}-ld`, qos);
@@ -315,7 +332,8 @@ async function floodedPingPong(port: number, tag: string, qos: number): Promise<
  * The child side of `startLoad`: a sink on `bench/load` and 4 publishers flooding it — as fast as the
  * broker takes it, or at `rate` messages/s in all (paced every millisecond; what a full socket did not
  * take is not made up later, so the offered load never comes in bursts). `paused`: paced load starts
- * only on SIGUSR1, and each SIGUSR1 then stops or restarts it; the rate printed is per second of load.
+ * only when told (`toggle` on stdin), and each `toggle` then stops or restarts it; `stop` ends it and
+ * prints what the sink received and for how many ms the load ran.
  */
 async function runLoad(port: number, tag: string, rate: number, paused: boolean): Promise<void> {
   const sink = await RawClient.open(port, `${tag}-ld-sub`);
@@ -331,27 +349,33 @@ async function runLoad(port: number, tag: string, rate: number, paused: boolean)
   let activeMs = 0;
   let since = performance.now();
   let running = !(paused && rate > 0);
-  if (rate > 0) {
-    const pacer = pace(pubs, frame, rate, () => stop);
-    pacer.active = running;
-    process.on("SIGUSR1", () => {
-      running = !running;
-      pacer.active = running;
-      if (running) since = performance.now();
-      else activeMs += performance.now() - since;
-    });
-  } else {
-    for (const p of pubs) flood(p, frame, () => stop);
-  }
-  process.on("SIGTERM", () => {
-    stop = true;
-    const ms = Math.round(activeMs + (running ? performance.now() - since : 0));
-    process.stdout.write(`delivered=${sink.published} ms=${ms}\n`);
-    for (const c of [sink, ...pubs]) c.close();
-    process.exit(0);
+  const pacer = rate > 0 ? pace(pubs, frame, rate, () => stop) : null;
+  if (pacer !== null) pacer.active = running;
+  else for (const p of pubs) flood(p, frame, () => stop);
+  let input = "";
+  process.stdin.on("data", (chunk: Buffer) => {
+    input += chunk.toString();
+    for (let at = input.indexOf("\n"); at >= 0; at = input.indexOf("\n")) {
+      const command = input.slice(0, at);
+      input = input.slice(at + 1);
+      if (command === "toggle" && pacer !== null) {
+        running = !running;
+        pacer.active = running;
+        if (running) since = performance.now();
+        else activeMs += performance.now() - since;
+        process.stdout.write("toggled\n");
+      } else if (command === "stop") {
+        stop = true;
+        const ms = Math.round(activeMs + (running ? performance.now() - since : 0));
+        process.stdout.write(`delivered=${sink.published} ms=${ms}\n`);
+        for (const c of [sink, ...pubs]) c.close();
+        process.exit(0);
+      }
+    }
   });
+  process.stdin.on("end", () => process.exit(0)); // the bench is gone
   console.log("ready");
-  await new Promise(() => {}); // until SIGTERM
+  await new Promise(() => {}); // until told to stop
 }
 
 /**
@@ -428,6 +452,7 @@ async function pingPong(port: number, tag: string, qos: number): Promise<[number
  * the load its sink received per second, and the CPU the broker used during its turns (% of a core).
  */
 async function fixedLoad(brokers: Broker[], qos: number): Promise<Array<[number, number, number, number]>> {
+  for (const b of brokers) await quiet(b);
   const loads = await Promise.all(brokers.map((b, i) => startLoad(b.port, `fx${i}`, LOAD_RATE, true)));
   const probes = await Promise.all(brokers.map((b, i) => RawClient.open(b.port, `fx${i}-pp${qos}`)));
   for (const c of probes) await subscribe(c, `bench/pp${qos}`, qos);
@@ -439,15 +464,15 @@ async function fixedLoad(brokers: Broker[], qos: number): Promise<Array<[number,
     const order = brokers.map((_, i) => (segment % 2 === 0 ? i : brokers.length - 1 - i));
     for (const i of order) {
       const broker = brokers[i] as Broker;
-      const load = loads[i] as (typeof loads)[number];
-      load.proc.kill("SIGUSR1");
+      const load = loads[i] as Load;
+      await load.toggle();
       await Bun.sleep(SETTLE_MS);
       const c0 = cpuTicks(broker.pid);
       const t0 = performance.now();
       await roundTrips(probes[i] as RawClient, qos, SEGMENT_MS, samples[i] as number[]);
       ticks[i] = (ticks[i] as number) + cpuTicks(broker.pid) - c0;
       turnMs[i] = (turnMs[i] as number) + performance.now() - t0;
-      load.proc.kill("SIGUSR1");
+      await load.toggle();
       await Bun.sleep(20); // what the load left in flight drains before the next broker's turn
     }
   }
@@ -458,6 +483,20 @@ async function fixedLoad(brokers: Broker[], qos: number): Promise<Array<[number,
     // clock ticks are 1/100 s: % of a core = ticks * 10 ms / turn ms * 100
     return [p50, p99, rates[i] as number, ((ticks[i] as number) * 1000) / (turnMs[i] as number)];
   });
+}
+
+/**
+ * Waits until the broker is idle (under 10% of a core for 200 ms; 30 s at most): after a flood, a
+ * slower broker is still reading what the flood's publishers left in its sockets' buffers, and would
+ * publish it into the next scenario's subscriber while that scenario measures it.
+ */
+async function quiet(broker: Broker): Promise<void> {
+  const end = performance.now() + 30_000;
+  while (performance.now() < end) {
+    const c0 = cpuTicks(broker.pid);
+    await Bun.sleep(200);
+    if (cpuTicks(broker.pid) - c0 <= 2) return;
+  }
 }
 
 /** utime + stime of a process, in clock ticks (1/100 s). */
@@ -644,8 +683,8 @@ async function main(): Promise<void> {
       rows.push([`ping-pong qos${qos} p99`, a[1], b[1], "lower", "µs"]);
     }
     for (const qos of selected("loaded") || selected("flood") ? [0, 1] : []) {
-      const a = await floodedPingPong(ours.port, "oe", qos);
-      const b = await floodedPingPong(mosq.port, "mq", qos);
+      const a = await floodedPingPong(ours, "oe", qos);
+      const b = await floodedPingPong(mosq, "mq", qos);
       rows.push([`under 4→1 flood qos${qos} p50`, a[0], b[0], "lower", "µs"]);
       rows.push([`under 4→1 flood qos${qos} p99`, a[1], b[1], "lower", "µs"]);
       rows.push([`  (the flood meanwhile)`, a[2], b[2], "higher", "msg/s"]);

@@ -6,7 +6,7 @@ import type { TimerHandle } from "../lib/clock.ts";
 import { errorMessage } from "../lib/errors.ts";
 import type { Flushable, HubContext } from "./context.ts";
 import type { ClientTransport, ConnectionSink, Principal } from "./contracts.ts";
-import { FrameReader } from "./frame-reader.ts";
+import { FrameReader, type FrameSink } from "./frame-reader.ts";
 import { dispatch } from "./handlers/index.ts";
 import { encodeUtf8, OutBuffer, PUBREL } from "./out-buffer.ts";
 import type { TopicMemo } from "./packets.ts";
@@ -21,7 +21,7 @@ export type ConnectionState = "new" | "connecting" | "open" | "closed";
 
 const NOTHING = new Uint8Array(0);
 
-export class Connection implements ConnectionSink, SessionLink, Flushable, Holdable {
+export class Connection implements ConnectionSink, FrameSink, SessionLink, Flushable, Holdable {
   state: ConnectionState = "new";
   clientId = "";
   session: Session | null = null;
@@ -85,7 +85,7 @@ export class Connection implements ConnectionSink, SessionLink, Flushable, Holda
       this.budget = this.transport.pause === undefined ? Number.POSITIVE_INFINITY : this.hub.readBudget;
     }
     try {
-      this.reader.feed(bytes, this.onFrame);
+      this.reader.feed(bytes, this);
       if ((this.state as ConnectionState) === "connecting" && this.reader.buffered > 0)
         this.keepUntilConnected(this.reader.takeRest());
       else if (this.budget <= 0 && this.reader.buffered > 0 && this.state === "open" && this.holds === 0)
@@ -95,12 +95,13 @@ export class Connection implements ConnectionSink, SessionLink, Flushable, Holda
     }
   }
 
-  /** Made once: `data` runs for every read. */
-  private readonly onFrame = (buf: Uint8Array, start: number, bodyStart: number, end: number): boolean => {
+  // ---- FrameSink ----
+
+  frame(buf: Uint8Array, start: number, bodyStart: number, end: number): boolean {
     dispatch(this, buf, start, bodyStart, end);
     this.budget -= end - start;
     return this.state !== "closed" && this.state !== "connecting" && this.holds === 0 && this.budget > 0;
-  };
+  }
 
   /** The hub's next turn: parse what waited (another budget's worth), reading again once it is done. */
   continueReading(): void {

@@ -5,11 +5,14 @@
 
 import { ProtocolError } from "./protocol-error.ts";
 
-/**
- * Called for each whole frame, `buf[start, end)`; the variable header starts at `bodyStart` (offsets
- * into `buf`). False stops reading.
- */
-export type FrameSink = (buf: Uint8Array, start: number, bodyStart: number, end: number) => boolean;
+/** Takes the frames a reader finds (an object rather than a callback: no closure per reader). */
+export interface FrameSink {
+  /**
+   * Each whole frame, `buf[start, end)`; its variable header starts at `bodyStart` (offsets into
+   * `buf`). False stops reading.
+   */
+  frame(buf: Uint8Array, start: number, bodyStart: number, end: number): boolean;
+}
 
 export class FrameReader {
   /** Bytes of ours not parsed yet: `pending` from `pendingAt` on (a reader that stops early — out of
@@ -87,7 +90,7 @@ export class FrameReader {
       if (end - off < total) break;
       const start = off;
       off += total;
-      if (!sink(buf, start, start + headerLen, off)) break;
+      if (!sink.frame(buf, start, start + headerLen, off)) break;
     }
     if (off < end) {
       this.pending = buf;

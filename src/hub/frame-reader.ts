@@ -1,7 +1,7 @@
 // Splits a byte stream into whole MQTT control packets (fixed header + remaining length). Frames are
-// handed over as offsets into the chunks the transport handed over, which are the core's to keep (see
-// ConnectionSink): nothing is copied here, and no view is made per frame. What must outlive the turn copies its own bytes (see keepMessage), so a
-// kept message never pins a whole read chunk.
+// offsets into the chunks the transport handed over, which are the core's to keep (see ConnectionSink):
+// nothing is copied and no view is made per frame. What must outlive the turn copies its own bytes
+// (see keepMessage), so a kept message never pins a whole read chunk.
 
 import { ProtocolError } from "./protocol-error.ts";
 

@@ -122,7 +122,10 @@ export function decodePublish(
   out.topicBytes = topicBytes;
 }
 
-/** PUBACK, PUBREC, PUBREL, PUBCOMP in `buf[start, end)`: fixed flags [MQTT-2.2.2-1] and a two-byte packet id. */
+/**
+ * PUBACK, PUBREC, PUBREL, PUBCOMP in `buf[start, end)`: fixed flags [MQTT-2.2.2-1] and a two-byte
+ * packet id.
+ */
 export function decodeAck(buf: Uint8Array, start: number, bodyStart: number, end: number): number {
   const type = (buf[start] as number) >> 4;
   const flags = (buf[start] as number) & 0x0f;

@@ -2,7 +2,6 @@
 
 import type { Connection } from "../connection.ts";
 import * as P from "../packets.ts";
-import { decodeAck } from "../packets.ts";
 import { ProtocolError } from "../protocol-error.ts";
 import { handlePuback, handlePubcomp, handlePubrec } from "./acks.ts";
 import { handleConnect } from "./connect.ts";
@@ -28,19 +27,19 @@ export function dispatch(
       return;
     case P.PUBACK:
       if (conn.state === "new") break;
-      handlePuback(conn, decodeAck(buf, start, bodyStart, end));
+      handlePuback(conn, P.decodeAck(buf, start, bodyStart, end));
       return;
     case P.PUBREC:
       if (conn.state === "new") break;
-      handlePubrec(conn, decodeAck(buf, start, bodyStart, end));
+      handlePubrec(conn, P.decodeAck(buf, start, bodyStart, end));
       return;
     case P.PUBREL:
       if (conn.state === "new") break;
-      handlePubrel(conn, decodeAck(buf, start, bodyStart, end)); // [MQTT-3.6.1-1]
+      handlePubrel(conn, P.decodeAck(buf, start, bodyStart, end)); // [MQTT-3.6.1-1]
       return;
     case P.PUBCOMP:
       if (conn.state === "new") break;
-      handlePubcomp(conn, decodeAck(buf, start, bodyStart, end));
+      handlePubcomp(conn, P.decodeAck(buf, start, bodyStart, end));
       return;
   }
   dispatchFrame(conn, type, buf.subarray(start, end), bodyStart - start);

@@ -67,6 +67,31 @@ describe("PUBLISH", () => {
     expect(publishes(await sub.take()).map((p) => p.payload)).toEqual(["2"]);
   });
 
+  test("a turn's small writes leave before its batches; each client's bytes stay in order", async () => {
+    const { sub, pub } = await setup();
+    const probe = new TestClient(hub);
+    await probe.connect({ clientId: "probe" });
+    await sub.subscribe("bulk", 0);
+    await probe.subscribe("ping", 0);
+    const order: string[] = [];
+    for (const [name, c] of [
+      ["sub", sub],
+      ["probe", probe],
+    ] as const) {
+      const write = c.transport.write.bind(c.transport);
+      c.transport.write = (bytes) => {
+        order.push(`${name}:${bytes.length}`);
+        return write(bytes);
+      };
+    }
+    // in one turn: 20 messages for the subscriber (over 1 KB), then the probe's one
+    for (let i = 0; i < 20; i++) pub.publish("bulk", "x".repeat(64));
+    pub.publish("ping", "p");
+    await sub.take();
+    expect(order).toEqual(["probe:9", `sub:${20 * 72}`]);
+    expect(publishes(await probe.take()).map((m) => m.payload)).toEqual(["p"]);
+  });
+
   test("in-flight window, queue beyond it, and maxQueued drops counted", async () => {
     const { sub, pub } = await setup({ maxInflight: 2, maxQueued: 3 });
     await sub.subscribe("w", 1);

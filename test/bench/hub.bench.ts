@@ -9,7 +9,7 @@
 // subscriber throughout. The fixed-load rows compare, under the same offered load, mosquitto, the hub
 // with its defaults (which poll adaptively after traffic, `busypoll` 200us) and a second hub with
 // `busypoll` set to HUB_BENCH_BUSYPOLL (0: sleeping as soon as there is nothing to do), each with the
-// CPU the broker used; the three take turns in HUB_BENCH_SEGMENTS (10) short segments each.
+// CPU the broker used; the three take turns in HUB_BENCH_SEGMENTS (20) short segments each.
 // Run: bun test/bench/hub.bench.ts   (no assertions; prints a table with ratios)
 
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -35,7 +35,7 @@ const LOAD_RATE = Number(process.env.HUB_BENCH_LOAD_RATE ?? 50_000);
  * This VM's speed drifts over seconds: a turn of several seconds each compared whichever broker met
  * the slower spell (per-round p99 ratios from 0.5 to 2 in one run).
  */
-const FIXED_SEGMENTS = Number(process.env.HUB_BENCH_SEGMENTS ?? 10);
+const FIXED_SEGMENTS = Number(process.env.HUB_BENCH_SEGMENTS ?? 20);
 const SEGMENT_MS = 400;
 const SETTLE_MS = 100;
 /** The hub's `busypoll` for the second set of fixed-load rows. */

@@ -14,6 +14,17 @@ import { ProtocolError } from "./protocol-error.ts";
 import { ReceivedMessage } from "./received-message.ts";
 import type { Holdable, HubMessage, Session, SessionLink } from "./session.ts";
 
+/**
+ * A client whose previous read came at least this long ago is not flooding: what it sent in one go
+ * is parsed in one turn, up to QUIET_READ_BUDGET, instead of the hub's per-turn budget (which keeps
+ * a flooding publisher from holding everyone else up). Split, a burst took two turns and two writes
+ * to each of its subscribers, and under a fixed 50k msg/s load (50 messages a millisecond) the round
+ * trips of other clients waited for those too: p99 2 KB → 16 KB 1,318 → 1,138, 2,016 → 1,370 and
+ * 609 → 498 µs in three of four alternating runs (503 → 572 in the fourth).
+ */
+export const QUIET_MS = 1;
+export const QUIET_READ_BUDGET = 16 * 1024;
+
 /** Bytes of one turn held for a client before new deliveries wait in its session queue. */
 const TURN_BYTES_BOUND = 1 << 20;
 
@@ -67,7 +78,9 @@ export class Connection implements ConnectionSink, FrameSink, SessionLink, Flush
   data(bytes: Uint8Array): void {
     if (this.state === "closed") return;
     this.hub.counters.bytesReceived += bytes.length;
-    this.lastSeen = this.hub.clock.monotonic();
+    const now = this.hub.clock.monotonic();
+    const quietMs = now - this.lastSeen;
+    this.lastSeen = now;
     // While the authenticator answers, later packets wait in arrival order.
     if (this.state === "connecting") {
       this.keepUntilConnected(bytes);
@@ -82,7 +95,12 @@ export class Connection implements ConnectionSink, FrameSink, SessionLink, Flush
     if (this.budgetTurn !== turn) {
       this.budgetTurn = turn;
       // A transport that cannot pause would pile its reads up here: it is read as it comes.
-      this.budget = this.transport.pause === undefined ? Number.POSITIVE_INFINITY : this.hub.readBudget;
+      this.budget =
+        this.transport.pause === undefined
+          ? Number.POSITIVE_INFINITY
+          : quietMs >= QUIET_MS
+            ? Math.max(QUIET_READ_BUDGET, this.hub.readBudget)
+            : this.hub.readBudget;
     }
     try {
       this.reader.feed(bytes, this);

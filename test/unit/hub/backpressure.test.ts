@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
+import { QUIET_MS, QUIET_READ_BUDGET } from "../../../src/hub/connection.ts";
 import { DEFAULT_HUB_LIMITS } from "../../../src/hub/contracts.ts";
 import { Hub, READ_BUDGET } from "../../../src/hub/hub.ts";
 import { HOLD_QUEUED, STALL_MS } from "../../../src/hub/session.ts";
@@ -111,6 +112,26 @@ describe("backpressure to publishers", () => {
     for (let i = 0; i < 1000 && received < total; i++) received += publishes(await sub.take()).length;
     expect(received).toBe(total);
     expect(pub.paused).toBe(false);
+    expect(hub.stats().dropped).toBe(0);
+  });
+
+  test("a quiet client's burst is parsed in one turn; a client reading on gets the per-turn budget", async () => {
+    const { sub, pub } = await setup();
+    sub.transport.accepting = true;
+    sub.sink.drained();
+    await sub.take();
+    const burst = 2000; // 14 KB: over the per-turn budget, under a quiet client's
+    expect(burst * 7).toBeGreaterThan(4 * READ_BUDGET);
+    expect(burst * 7).toBeLessThan(QUIET_READ_BUDGET);
+    await clock.advance(QUIET_MS);
+    pub.raw(flood("bp", burst));
+    expect(publishes(await sub.take()).length).toBe(burst); // one turn, one write
+    expect(pub.pauses).toBe(0);
+    pub.raw(flood("bp", burst)); // right after its last read: not quiet
+    expect(publishes(await sub.take()).length).toBeLessThan(burst);
+    expect(pub.paused).toBe(true);
+    await turnsUntil(() => !pub.paused);
+    await sub.take();
     expect(hub.stats().dropped).toBe(0);
   });
 

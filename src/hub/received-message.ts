@@ -1,7 +1,7 @@
 // The PUBLISH being handled, as the hub's message: one object reused for every PUBLISH received, which
 // reads its payload and frame in place in the read chunk. At tens of thousands of messages a second
-// the views and the message object made for each were most of what the hub allocated, and so most of
-// its garbage collections (~2 ms pauses, several a second).
+// the views and the message object made for each were a large part of what the hub allocated, and so
+// of its garbage collections (~2 ms pauses; at 50k msg/s 18 → 14 in 4 s, 4 of them Bun's own timer).
 
 import type { OutBuffer } from "./out-buffer.ts";
 import type { PublishPacket } from "./packets.ts";

@@ -358,11 +358,14 @@ async function runLoad(port: number, tag: string, rate: number, paused: boolean)
     for (let at = input.indexOf("\n"); at >= 0; at = input.indexOf("\n")) {
       const command = input.slice(0, at);
       input = input.slice(at + 1);
-      if (command === "toggle" && pacer !== null) {
-        running = !running;
-        pacer.active = running;
-        if (running) since = performance.now();
-        else activeMs += performance.now() - since;
+      if (command === "toggle") {
+        // a flood runs throughout: only a paced load stops and starts
+        if (pacer !== null) {
+          running = !running;
+          pacer.active = running;
+          if (running) since = performance.now();
+          else activeMs += performance.now() - since;
+        }
         process.stdout.write("toggled\n");
       } else if (command === "stop") {
         stop = true;

@@ -9,42 +9,34 @@ import type { HubMessage } from "./session.ts";
 
 const NOTHING = new Uint8Array(0);
 
-export class ReceivedMessage implements HubMessage {
+/**
+ * Also the packet it was decoded from (`decodePublish` writes straight into it): fields that say where
+ * the frame lies, and none copied from one object to another per message.
+ */
+export class ReceivedMessage implements HubMessage, PublishPacket {
   topic = "";
   qos: 0 | 1 | 2 = 0;
   retain = false;
-  topicBytes: Uint8Array | undefined = undefined;
+  dup = false;
+  packetId = 0;
+  topicBytes: Uint8Array = NOTHING;
   qos0Frame: Uint8Array | undefined = undefined;
-  /** The frame as received is the QoS 0, RETAIN 0 frame every QoS 0 subscriber gets. */
-  forwardable = false;
-  private buf: Uint8Array = NOTHING;
-  private frameStart = 0;
-  private payloadStart = 0;
-  private end = 0;
+  buf: Uint8Array = NOTHING;
+  frameStart = 0;
+  payloadStart = 0;
+  end = 0;
   private payloadView: Uint8Array | null = null;
   private copy: HubMessage | null = null;
 
-  /** Now the message of `p` (until `clear`). */
-  receive(p: PublishPacket): this {
-    this.topic = p.topic;
-    this.qos = p.qos;
-    this.retain = p.retain;
-    this.topicBytes = p.topicBytes;
-    this.qos0Frame = undefined;
-    this.forwardable = p.qos === 0 && !p.retain;
-    this.buf = p.buf;
-    this.frameStart = p.frameStart;
-    this.payloadStart = p.payloadStart;
-    this.end = p.end;
-    this.payloadView = null;
-    this.copy = null;
-    return this;
+  /** The frame as received is the QoS 0, RETAIN 0 frame every QoS 0 subscriber gets. */
+  get forwardable(): boolean {
+    return this.qos === 0 && !this.retain;
   }
 
-  /** Lets go of the read chunk. */
+  /** Lets go of the read chunk, and of what was made for this message: the next one starts afresh. */
   clear(): void {
     this.buf = NOTHING;
-    this.topicBytes = undefined;
+    this.topicBytes = NOTHING;
     this.qos0Frame = undefined;
     this.payloadView = null;
     this.copy = null;
@@ -68,10 +60,7 @@ export class ReceivedMessage implements HubMessage {
       payload: this.buf.slice(this.payloadStart, this.end),
       qos: this.qos,
       retain: this.retain,
-      topicBytes:
-        this.topicBytes !== undefined && this.topicBytes.buffer !== this.buf.buffer
-          ? this.topicBytes
-          : undefined,
+      topicBytes: this.topicBytes.buffer !== this.buf.buffer ? this.topicBytes : undefined,
       detached: true,
     };
     return this.copy;

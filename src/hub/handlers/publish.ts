@@ -8,23 +8,11 @@ import { ProtocolError } from "../protocol-error.ts";
 import { ReceivedMessage } from "../received-message.ts";
 import { topicNameError } from "../topic-validation.ts";
 
-const NOTHING = new Uint8Array(0);
-
-/** The PUBLISH being handled: one object for all (handlers run one at a time, and keep nothing of it). */
-const p: PublishPacket = {
-  topic: "",
-  qos: 0,
-  retain: false,
-  dup: false,
-  packetId: 0,
-  buf: NOTHING,
-  frameStart: 0,
-  payloadStart: 0,
-  end: 0,
-  topicBytes: NOTHING,
-};
-/** Its message, reused the same way: whatever keeps the message keeps `keepMessage`'s copy. */
-const msg = new ReceivedMessage();
+/**
+ * The PUBLISH being handled, decoded and published as one object for all (handlers run one at a
+ * time): whatever keeps the message keeps `keepMessage`'s copy.
+ */
+const p = new ReceivedMessage();
 
 /** The frame `buf[start, end)`, its variable header at `bodyStart`. */
 export function handlePublish(
@@ -37,10 +25,7 @@ export function handlePublish(
   try {
     handle(conn, buf, start, bodyStart, end);
   } finally {
-    // let go of the read chunk
-    p.buf = NOTHING;
-    p.topicBytes = NOTHING;
-    msg.clear();
+    p.clear(); // let go of the read chunk
   }
 }
 
@@ -70,7 +55,7 @@ function handle(conn: Connection, buf: Uint8Array, start: number, bodyStart: num
     hub.counters.publishDenied++;
     hub.log.debug("publish_denied", { client_id: conn.clientId, topic: p.topic });
   } else {
-    hub.publish(msg.receive(p), conn);
+    hub.publish(p, conn);
   }
   acknowledge(conn, p);
 }
